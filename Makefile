@@ -1,0 +1,32 @@
+# flowrun build, test and demo targets. `make run` runs the main demo on an
+# embedded JetStream; `make test` runs every test.
+GO ?= go
+BIN := bin/flowrun
+# Packages where concurrency lives run their tests under the race detector.
+RACE_PKGS := ./executor/...
+
+.PHONY: build test test-race lint generate run bench fuzz clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/flowrun
+
+test: build
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 15m ./...
+	@if ls executor/*_test.go >/dev/null 2>&1; then $(GO) test -count=1 -race -timeout 15m $(RACE_PKGS); fi
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+generate:
+	$(GO) generate ./...
+
+run: build
+	./$(BIN) version
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf bin .flowrun
