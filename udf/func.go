@@ -58,9 +58,11 @@ type Func struct {
 
 	// Category groups the reference ("String", "Math", ...).
 	Category string
-	// SQLForms lists other accepted SQL spellings, e.g. "EXTRACT(HOUR FROM ts)".
+	// SQLForms lists the accepted SQL spellings when they differ from a
+	// plain call, e.g. "EXTRACT(HOUR FROM ts)".
 	SQLForms []string
-	// Pure is false for nothing today: every built-in is deterministic.
+	// Aliases are other names Lookup accepts (SUBSTR for SUBSTRING).
+	Aliases          []string
 	minArgs, maxArgs int // maxArgs < 0: variadic
 }
 
@@ -120,6 +122,12 @@ func register(f *Func) {
 		}
 	}
 	funcIndex[f.Name] = f
+	for _, a := range f.Aliases {
+		if _, dup := funcIndex[a]; dup {
+			panic("udf: duplicate function alias " + a)
+		}
+		funcIndex[a] = f
+	}
 	funcSorted = append(funcSorted, f)
 }
 
@@ -162,7 +170,7 @@ func parseSignature(s string) (*signature, error) {
 		return nil, fmt.Errorf("bad signature %q", s)
 	}
 	sig := &signature{name: s[:open], ret: strings.TrimSpace(s[cls+1:]), min: -1}
-	body := s[open+1 : cls]
+	body := strings.ReplaceAll(s[open+1:cls], "[,", ",[")
 	optional := false
 	for _, part := range strings.Split(body, ",") {
 		part = strings.TrimSpace(part)
