@@ -27,8 +27,10 @@ type Pos struct {
 type Text struct {
 	Value string
 	Pos   Pos // position of the first byte of the value in the file
-	// lineStarts[i] is the file position of value line i (set by the decoder).
-	lineStarts []Pos
+
+	// segs and src map value offsets to file positions (set by the decoder).
+	segs []seg
+	src  *srcMap
 }
 
 // Duration is a job-file duration: Go syntax plus a `d` (24h) unit, e.g.
@@ -49,6 +51,11 @@ type Pipeline struct {
 	Pos Pos `json:"-"`
 	// Src is the whole text of the file the document came from (for snippets).
 	Src []byte `json:"-"`
+
+	// src maps offsets to positions; pos holds the position of every value
+	// by path (see PosOf). Both are set by the decoder.
+	src *srcMap
+	pos map[string]Pos
 }
 
 // Metadata names a pipeline.

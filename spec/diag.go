@@ -1,0 +1,218 @@
+package spec
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"unicode/utf8"
+)
+
+// Severity says whether a Diagnostic makes a job invalid.
+type Severity uint8
+
+// The severities of a Diagnostic.
+const (
+	Error Severity = iota
+	Warning
+)
+
+// String returns "error" or "warning".
+func (s Severity) String() string {
+	if s == Warning {
+		return "warning"
+	}
+	return "error"
+}
+
+// MarshalText makes a Severity print as its name in JSON.
+func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// Sentinel errors: every Diagnostic wraps one of them (Diagnostic.Err), so
+// callers can tell kinds apart with errors.Is on a Diagnostics value.
+var (
+	ErrSyntax     = errors.New("yaml syntax error")
+	ErrUnknown    = errors.New("unknown field")
+	ErrType       = errors.New("wrong value type")
+	ErrValue      = errors.New("bad value")
+	ErrReference  = errors.New("unknown reference")
+	ErrDuplicate  = errors.New("duplicate name")
+	ErrCycle      = errors.New("cycle")
+	ErrSQL        = errors.New("sql error")
+	ErrExpr       = errors.New("expression error")
+	ErrMissing    = errors.New("missing field")
+	ErrLimit      = errors.New("limit exceeded")
+	ErrInterp     = errors.New("interpolation error")
+	ErrIO         = errors.New("cannot read job file")
+	ErrUnused     = errors.New("unused")
+	ErrInvalidJob = errors.New("invalid job")
+)
+
+// Diagnostic is one problem found in a job file.
+type Diagnostic struct {
+	Pos      Pos      `json:"pos"`
+	Severity Severity `json:"severity"`
+	Msg      string   `json:"message"`
+	// Hint is an optional second line, e.g. `did you mean "x"?`.
+	Hint string `json:"hint,omitempty"`
+	// Err is the sentinel kind of the problem (ErrUnknown, ErrSQL, ...).
+	Err error `json:"-"`
+}
+
+// Error formats d as file:line:col: severity: message.
+func (d Diagnostic) Error() string {
+	s := fmt.Sprintf("%s: %s: %s", d.Pos, d.Severity, d.Msg)
+	if d.Hint != "" {
+		s += " (" + d.Hint + ")"
+	}
+	return s
+}
+
+// Unwrap returns the sentinel kind of d.
+func (d Diagnostic) Unwrap() error { return d.Err }
+
+// Diagnostics is a list of problems. A non-empty Diagnostics is an error;
+// errors.Is(ds, ErrSQL) reports whether any of them is of that kind. Sort
+// orders them by position.
+type Diagnostics []Diagnostic
+
+// Error joins the diagnostics, one per line.
+func (ds Diagnostics) Error() string {
+	var b strings.Builder
+	for i, d := range ds {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(d.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns the diagnostics as errors (for errors.Is and errors.As).
+func (ds Diagnostics) Unwrap() []error {
+	out := make([]error, len(ds))
+	for i, d := range ds {
+		out[i] = d
+	}
+	return out
+}
+
+// Err returns ds as an error, or nil when it holds no error (warnings
+// alone are not an error).
+func (ds Diagnostics) Err() error {
+	if ds.HasErrors() {
+		return ds
+	}
+	return nil
+}
+
+// HasErrors reports whether any diagnostic has severity Error.
+func (ds Diagnostics) HasErrors() bool { return ds.Count(Error) > 0 }
+
+// Count returns how many diagnostics have severity s.
+func (ds Diagnostics) Count(s Severity) int {
+	n := 0
+	for _, d := range ds {
+		if d.Severity == s {
+			n++
+		}
+	}
+	return n
+}
+
+func (ds Diagnostics) Len() int      { return len(ds) }
+func (ds Diagnostics) Swap(i, j int) { ds[i], ds[j] = ds[j], ds[i] }
+func (ds Diagnostics) Less(i, j int) bool {
+	a, b := ds[i], ds[j]
+	if a.Pos != b.Pos {
+		return a.Pos.Before(b.Pos)
+	}
+	if a.Severity != b.Severity {
+		return a.Severity < b.Severity
+	}
+	return a.Msg < b.Msg
+}
+
+// Sort sorts ds by position and drops exact duplicates.
+func (ds *Diagnostics) Sort() {
+	sort.Stable(*ds)
+	out := (*ds)[:0]
+	for i, d := range *ds {
+		if i > 0 {
+			p := out[len(out)-1]
+			if p.Pos == d.Pos && p.Msg == d.Msg && p.Severity == d.Severity {
+				continue
+			}
+		}
+		out = append(out, d)
+	}
+	*ds = out
+}
+
+// Format writes each diagnostic as
+//
+//	file:line:col: error: message
+//	  12 |     from: scord
+//	     |           ^
+//	  did you mean "scored"?
+//
+// src returns the text of a file for the snippet; it may be nil or return
+// nil, and then the snippet is left out.
+func (ds Diagnostics) Format(w io.Writer, src func(file string) []byte) {
+	for _, d := range ds {
+		fmt.Fprintf(w, "%s: %s: %s\n", d.Pos, d.Severity, d.Msg)
+		if src != nil && d.Pos.Line > 0 {
+			if text := src(d.Pos.File); text != nil {
+				if line, ok := sourceLine(text, d.Pos.Line); ok {
+					num := fmt.Sprint(d.Pos.Line)
+					pad := strings.Repeat(" ", len(num))
+					line = strings.ReplaceAll(line, "\t", " ")
+					fmt.Fprintf(w, "  %s | %s\n", num, line)
+					col := d.Pos.Col - 1
+					if col > len(line) {
+						col = len(line)
+					}
+					if col < 0 {
+						col = 0
+					}
+					fmt.Fprintf(w, "  %s | %s^\n", pad, strings.Repeat(" ", utf8.RuneCountInString(line[:col])))
+				}
+			}
+		}
+		if d.Hint != "" {
+			fmt.Fprintf(w, "  %s\n", d.Hint)
+		}
+	}
+}
+
+// sourceLine returns line n (1-based) of text without its line break.
+func sourceLine(text []byte, n int) (string, bool) {
+	for i := 1; i < n; i++ {
+		j := strings.IndexByte(string(text), '\n')
+		if j < 0 {
+			return "", false
+		}
+		text = text[j+1:]
+	}
+	if j := strings.IndexByte(string(text), '\n'); j >= 0 {
+		text = text[:j]
+	}
+	return strings.TrimRight(string(text), "\r"), true
+}
+
+// diagf makes an error diagnostic.
+func diagf(kind error, p Pos, format string, args ...any) Diagnostic {
+	return Diagnostic{Pos: p, Severity: Error, Msg: fmt.Sprintf(format, args...), Err: kind}
+}
+
+// warnf makes a warning diagnostic.
+func warnf(kind error, p Pos, format string, args ...any) Diagnostic {
+	return Diagnostic{Pos: p, Severity: Warning, Msg: fmt.Sprintf(format, args...), Err: kind}
+}
+
+// withHint returns d with a hint line.
+func (d Diagnostic) withHint(h string) Diagnostic {
+	d.Hint = h
+	return d
+}
