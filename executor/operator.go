@@ -1,6 +1,8 @@
 package executor
 
 import (
+	"sync/atomic"
+
 	"github.com/flowrun/flowrun/udf"
 )
 
@@ -14,6 +16,10 @@ const (
 	MsgWatermark                 // Watermark: no row with event time < Watermark follows on this input
 	MsgBarrier                   // Barrier: checkpoint Barrier; snapshot after everything before it
 	MsgEndOfInput                // the input is exhausted (bounded run); implies watermark +inf
+	// MsgIdle: the input had no data for its idle timeout. It stops holding
+	// the watermark back until its next data or watermark message. Only the
+	// runtime sees it; operators never do.
+	MsgIdle
 )
 
 // MaxWatermark is the watermark of an exhausted input.
@@ -94,4 +100,23 @@ type Operator interface {
 	Restore(b []byte) error
 	// Close flushes and releases resources at the end of the run.
 	Close(out Collector) error
+}
+
+// Stats counts the rows of one stage (all its nodes and tasks). It is safe
+// for concurrent use. Dead letters (and late rows among them) are counted
+// by the dead-letter queue per stage and class.
+type Stats struct {
+	Stage string
+	In    atomic.Int64 // rows (records, for a source) received
+	Out   atomic.Int64 // rows emitted
+	// EventTime is the stage's latest watermark (epoch ms), MinWatermark
+	// before the first.
+	EventTime atomic.Int64
+}
+
+// NewStats returns zeroed counters for stage.
+func NewStats(stage string) *Stats {
+	s := &Stats{Stage: stage}
+	s.EventTime.Store(MinWatermark)
+	return s
 }

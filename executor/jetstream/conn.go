@@ -1,0 +1,290 @@
+package jetstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	jsapi "github.com/nats-io/nats.go/jetstream"
+)
+
+// Errors of this package, checked with errors.Is.
+var (
+	ErrServerNotReady = errors.New("jetstream: embedded server not ready")
+	ErrNoStream       = errors.New("jetstream: stream does not exist")
+)
+
+// Options say where JetStream is: an external server (URL set) or an
+// embedded one (URL empty).
+type Options struct {
+	// URL of an external NATS server; empty starts an embedded server.
+	URL string
+	// Creds is a credentials file (external server).
+	Creds string
+	// Token is an auth token (external server).
+	Token string
+	// TLSCA, TLSCert and TLSKey configure TLS to an external server.
+	TLSCA, TLSCert, TLSKey string
+	// StoreDir is the embedded server's JetStream store ("./.flowrun" if empty).
+	StoreDir string
+	// Listen is HOST:PORT for the embedded server to accept clients on; empty
+	// means no TCP listener (in-process connection only).
+	Listen string
+	// Name is the client connection name.
+	Name string
+	// MaxPending bounds outstanding async publishes (flow control); 0 = 4096.
+	MaxPending int
+	// Logger receives connection events; nil is slog.Default().
+	Logger *slog.Logger
+}
+
+// Conn is a connection to JetStream, with the embedded server it started
+// (if any). It is safe for concurrent use.
+type Conn struct {
+	NC  *nats.Conn
+	JS  jsapi.JetStream
+	Srv *server.Server // nil for an external server
+	log *slog.Logger
+
+	pubErrs atomic.Int64
+	pubErr  atomic.Pointer[error] // first failed async publish
+}
+
+// DefaultStoreDir is the embedded server's store when none is given.
+const DefaultStoreDir = ".flowrun"
+
+// StartServer starts an embedded nats-server with JetStream storing in
+// dir. listen is HOST:PORT for client connections, or "" for none
+// (connect with nats.InProcessServer).
+func StartServer(dir, listen string) (*server.Server, error) {
+	if dir == "" {
+		dir = DefaultStoreDir
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("jetstream: store: %w", err)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	opts := &server.Options{
+		ServerName: "flowrun",
+		JetStream:  true,
+		StoreDir:   abs,
+		NoLog:      true,
+		NoSigs:     true,
+		MaxPayload: 8 << 20,
+	}
+	if listen == "" {
+		opts.DontListen = true
+	} else {
+		host, port, err := net.SplitHostPort(listen)
+		if err != nil {
+			return nil, fmt.Errorf("jetstream: --listen %q: %w", listen, err)
+		}
+		p, err := strconv.Atoi(port)
+		if err != nil {
+			return nil, fmt.Errorf("jetstream: --listen %q: bad port", listen)
+		}
+		opts.Host, opts.Port = host, p
+	}
+	s, err := server.NewServer(opts)
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: embedded server: %w", err)
+	}
+	go s.Start()
+	if !s.ReadyForConnections(15 * time.Second) {
+		s.Shutdown()
+		return nil, ErrServerNotReady
+	}
+	return s, nil
+}
+
+// Connect connects to JetStream as o says, starting an embedded server when
+// o.URL is empty.
+func Connect(ctx context.Context, o Options) (*Conn, error) {
+	log := o.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	name := o.Name
+	if name == "" {
+		name = "flowrun"
+	}
+	nopts := []nats.Option{nats.Name(name), nats.MaxReconnects(-1)}
+	var srv *server.Server
+	url := o.URL
+	if url == "" {
+		s, err := StartServer(o.StoreDir, o.Listen)
+		if err != nil {
+			return nil, err
+		}
+		srv = s
+		nopts = append(nopts, nats.InProcessServer(s))
+		log.Info("embedded JetStream started", "store", s.JetStreamConfig().StoreDir, "listen", o.Listen)
+	} else {
+		if o.Creds != "" {
+			nopts = append(nopts, nats.UserCredentials(o.Creds))
+		}
+		if o.Token != "" {
+			nopts = append(nopts, nats.Token(o.Token))
+		}
+		if o.TLSCA != "" {
+			nopts = append(nopts, nats.RootCAs(o.TLSCA))
+		}
+		if o.TLSCert != "" || o.TLSKey != "" {
+			nopts = append(nopts, nats.ClientCert(o.TLSCert, o.TLSKey))
+		}
+	}
+	nc, err := nats.Connect(url, nopts...)
+	if err != nil {
+		if srv != nil {
+			srv.Shutdown()
+		}
+		return nil, fmt.Errorf("jetstream: connect %s: %w", displayURL(url), err)
+	}
+	c, err := NewConn(nc, o.MaxPending)
+	if err != nil {
+		nc.Close()
+		if srv != nil {
+			srv.Shutdown()
+		}
+		return nil, err
+	}
+	c.Srv, c.log = srv, log
+	// Fail early when JetStream is not enabled on an external server.
+	if _, err := c.JS.AccountInfo(ctx); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("jetstream: account info at %s: %w", displayURL(url), err)
+	}
+	return c, nil
+}
+
+// NewConn wraps an existing connection (tests, embedding programs).
+// maxPending bounds outstanding async publishes; 0 means 4096.
+func NewConn(nc *nats.Conn, maxPending int) (*Conn, error) {
+	if maxPending <= 0 {
+		maxPending = 4096
+	}
+	c := &Conn{NC: nc, log: slog.Default()}
+	js, err := jsapi.New(nc,
+		jsapi.WithPublishAsyncMaxPending(maxPending),
+		jsapi.WithPublishAsyncErrHandler(func(_ jsapi.JetStream, m *nats.Msg, err error) {
+			c.pubErrs.Add(1)
+			e := fmt.Errorf("jetstream: publish to %s: %w", m.Subject, err)
+			c.pubErr.CompareAndSwap(nil, &e)
+		}))
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: %w", err)
+	}
+	c.JS = js
+	return c, nil
+}
+
+// PublishErr returns the first asynchronous publish that failed, or nil.
+func (c *Conn) PublishErr() error {
+	if e := c.pubErr.Load(); e != nil {
+		return *e
+	}
+	return nil
+}
+
+// PublishAsync publishes m asynchronously, waiting while too many
+// publishes are outstanding (flow control) until ctx ends.
+func (c *Conn) PublishAsync(ctx context.Context, m *nats.Msg) error {
+	for {
+		_, err := c.JS.PublishMsgAsync(m)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, jsapi.ErrTooManyStalledMsgs) {
+			return fmt.Errorf("jetstream: publish to %s: %w", m.Subject, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-c.JS.PublishAsyncComplete():
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// Flush waits until every asynchronous publish is acknowledged (or ctx
+// ends) and returns the first publish error.
+func (c *Conn) Flush(ctx context.Context) error {
+	select {
+	case <-c.JS.PublishAsyncComplete():
+	case <-ctx.Done():
+		return fmt.Errorf("jetstream: waiting for %d publish acks: %w", c.JS.PublishAsyncPending(), ctx.Err())
+	}
+	return c.PublishErr()
+}
+
+func displayURL(u string) string {
+	if u == "" {
+		return "embedded server"
+	}
+	return u
+}
+
+// Close flushes and closes the connection and shuts the embedded server
+// down (waiting for it).
+func (c *Conn) Close() {
+	if c.NC != nil && !c.NC.IsClosed() {
+		_ = c.NC.FlushTimeout(5 * time.Second)
+		c.NC.Close()
+	}
+	if c.Srv != nil {
+		c.Srv.Shutdown()
+		c.Srv.WaitForShutdown()
+	}
+}
+
+// DefaultSubjects returns the subjects of a stream a job names without
+// subjects: "<stream lower-case>.>".
+func DefaultSubjects(stream string) []string {
+	return []string{strings.ToLower(stream) + ".>"}
+}
+
+// EnsureStream creates the stream with subjects when it does not exist
+// (create true); an existing stream is left as it is. With create false a
+// missing stream is ErrNoStream.
+func (c *Conn) EnsureStream(ctx context.Context, name string, subjects []string, create bool) (jsapi.Stream, error) {
+	s, err := c.JS.Stream(ctx, name)
+	if err == nil {
+		return s, nil
+	}
+	if !errors.Is(err, jsapi.ErrStreamNotFound) {
+		return nil, fmt.Errorf("jetstream: stream %s: %w", name, err)
+	}
+	if !create {
+		return nil, fmt.Errorf("%w: %s (run with --create-streams)", ErrNoStream, name)
+	}
+	if len(subjects) == 0 {
+		subjects = DefaultSubjects(name)
+	}
+	s, err = c.JS.CreateStream(ctx, jsapi.StreamConfig{
+		Name:       name,
+		Subjects:   subjects,
+		Storage:    jsapi.FileStorage,
+		Duplicates: 2 * time.Minute,
+	})
+	if errors.Is(err, jsapi.ErrStreamNameAlreadyInUse) {
+		return c.JS.Stream(ctx, name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: create stream %s %v: %w", name, subjects, err)
+	}
+	c.log.Info("stream created", "stream", name, "subjects", subjects)
+	return s, nil
+}
