@@ -1,17 +1,19 @@
 package udf
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 )
 
-// AggExample is one documented aggregate call: the rows it sees (each a
-// Value.String()-style literal list, e.g. "1, 2, NULL") and the result.
+// AggExample is one documented aggregate call: the values it sees and the
+// result.
 // Every example runs as a test, straight and through Merge and
 // MarshalBinary/UnmarshalBinary.
 type AggExample struct {
-	Call  string  // e.g. "AVG(x)"
-	Input []Value // the values of x, in event-time order
+	Call  string  // e.g. "AVG(x)", "APPROX_PERCENTILE(x, 0.5)", "COUNT(DISTINCT x)", "COUNT(*)"
+	Input []Value // the values of x, in Add order
+	Times []int64 // event times of Input; nil: 0, 1, 2, ...
 	Want  string  // Value.String() of the result
 	Note  string  // optional remark printed next to the example
 }
@@ -33,8 +35,6 @@ type Aggregate struct {
 	// ValidateConsts checks the values of constant extra arguments (e.g.
 	// 0 <= p <= 1); nil means nothing to check.
 	ValidateConsts func(consts []Value) error
-	// NConsts is the number of constant extra arguments after the input.
-	NConsts int
 	// Errors documents the error bound of approximate aggregates.
 	ErrorBound string
 }
@@ -78,6 +78,13 @@ var (
 func init() {
 	aggIndex = make(map[string]*Aggregate, len(aggregates))
 	for _, a := range aggregates {
+		sig, err := parseSignature(a.Signature)
+		if err != nil || sig.name != a.Name {
+			panic(fmt.Sprintf("udf: aggregate %s: bad signature %q", a.Name, a.Signature))
+		}
+		if a.Check == nil {
+			a.Check = sig.check
+		}
 		if _, dup := aggIndex[a.Name]; dup {
 			panic("udf: duplicate aggregate " + a.Name)
 		}

@@ -169,7 +169,7 @@ var builtins = []*Func{
 		Signature: "LOG10(x double) double",
 		Doc:       "Returns the base-10 logarithm of x; NULL for x <= 0.",
 		Examples:  []Example{{"LOG10(1000)", "3"}, {"LOG10(0)", "NULL"}},
-		Eval:      mathFn(logPositive(dec)),
+		Eval:      mathFn(logPositive(log10)),
 	},
 	{
 		Name: "EXP", Category: catMath,

@@ -294,10 +294,10 @@ func mathFn(f func(float64) float64) func([]Value) (Value, error) {
 }
 
 var (
-	nat  = math.Log
-	dec  = math.Log10
-	exp  = math.Exp
-	sqrt = math.Sqrt
+	nat   = math.Log
+	log10 = math.Log10
+	exp   = math.Exp
+	sqrt  = math.Sqrt
 )
 
 func logPositive(f func(float64) float64) func(float64) float64 {
