@@ -854,6 +854,10 @@ func structLabel(t reflect.Type, path string) string {
 	l := lastPathElem(path)
 	if i := strings.IndexByte(l, '['); i >= 0 {
 		l = l[:i]
+		if l == "features" {
+			return "feature (want one of onehot, hash, scale, tfidf, window)"
+		}
+		l = strings.TrimSuffix(l, "s")
 	}
 	return l
 }

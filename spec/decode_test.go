@@ -133,7 +133,7 @@ spec:
 	var buf bytes.Buffer
 	ds.Format(&buf, func(string) []byte { return []byte(src) })
 	want := []string{
-		`e.yaml:6:7: error: unknown field "formt" in sources`,
+		`e.yaml:6:7: error: unknown field "formt" in source`,
 		`did you mean "format"?`,
 		`e.yaml:7:15: error: bad value "xml" for format: want one of json, csv`,
 		`e.yaml:9:12: error: unknown column type "doubel" for column a`,
@@ -141,7 +141,7 @@ spec:
 		`e.yaml:10:27: error: unknown field "nulable" in column`,
 		`e.yaml:11:49: error: maxOutOfOrderness: bad duration "5x": unknown unit "x"`,
 		`e.yaml:15:21: error: bad value "meen" for impute method`,
-		`e.yaml:17:11: error: unknown field "onehott" in features`,
+		`e.yaml:17:11: error: unknown field "onehott" in feature`,
 		`e.yaml:21:24: error: bad value "offline" for mode`,
 		`e.yaml:21:41: error: warmup must be an integer, not the string "many"`,
 	}

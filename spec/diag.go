@@ -29,6 +29,19 @@ func (s Severity) String() string {
 // MarshalText makes a Severity print as its name in JSON.
 func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
+// UnmarshalText parses "error" or "warning".
+func (s *Severity) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "error":
+		*s = Error
+	case "warning":
+		*s = Warning
+	default:
+		return fmt.Errorf("spec: unknown severity %q", b)
+	}
+	return nil
+}
+
 // Sentinel errors: every Diagnostic wraps one of them (Diagnostic.Err), so
 // callers can tell kinds apart with errors.Is on a Diagnostics value.
 var (

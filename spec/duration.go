@@ -44,6 +44,9 @@ func ParseDuration(s string) (Duration, error) {
 			j++
 		}
 		u, ok := durationUnits[s[:j]]
+		if !ok && strings.ContainsAny(s[:j], " \t") {
+			return 0, errors.New("bad duration " + strconv.Quote(orig) + ": write the number and unit together, e.g. 500ms, 5s, 10m, 1h, 1d")
+		}
 		if !ok {
 			if j == 0 {
 				return 0, errors.New("bad duration " + strconv.Quote(orig) + ": missing unit (ms, s, m, h or d)")

@@ -1,6 +1,10 @@
 package spec
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/flowrun/flowrun/udf"
+)
 
 // Check is an extra validation of a decoded pipeline, registered by
 // another package (the planner binds SQL and checks types). It must not
@@ -37,7 +41,7 @@ func ValidateBuiltin(p *Pipeline) Diagnostics {
 }
 
 func validate(p *Pipeline, o *options, registered bool) Diagnostics {
-	v := &validator{p: p, o: o}
+	v := &validator{p: p, o: o, edges: map[string][]edge{}}
 	v.run()
 	if registered {
 		checksMu.Lock()
@@ -55,6 +59,9 @@ type validator struct {
 	p  *Pipeline
 	o  *options
 	ds Diagnostics
-}
 
-func (v *validator) run() {}
+	nodes   map[string]*node
+	schemas map[string]*relSchema
+	edges   map[string][]edge
+	env     *udf.Env
+}
