@@ -162,3 +162,32 @@ func CheckName(name string) error {
 
 // objectName is the Object Store name of version v of model name.
 func objectName(name string, v int) string { return fmt.Sprintf("%s/v%d.json", name, v) }
+
+// prune removes the oldest ready versions beyond the newest keep (keep 0:
+// none), sparing the champion and the champions Rollback can return to,
+// and returns what it removed.
+func (e *Entry) prune(keep int) []Version {
+	ready := e.Ready()
+	if keep <= 0 || len(ready) <= keep {
+		return nil
+	}
+	spare := map[int]bool{}
+	if c, ok := e.Aliases[Champion]; ok {
+		spare[c] = true
+	}
+	for _, v := range e.ChampionHistory {
+		spare[v] = true
+	}
+	cut := ready[len(ready)-keep].Version // versions are appended in number order
+	var drop []Version
+	kept := e.Versions[:0]
+	for _, v := range e.Versions {
+		if !v.Pending && v.Version < cut && !spare[v.Version] {
+			drop = append(drop, v)
+			continue
+		}
+		kept = append(kept, v)
+	}
+	e.Versions = kept
+	return drop
+}

@@ -13,6 +13,7 @@ import (
 	"math"
 	"os"
 	"os/user"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -53,6 +54,7 @@ type Registry struct {
 	kv    jetstream.KeyValue
 	obj   jetstream.ObjectStore
 	actor string
+	keep  int
 	log   *slog.Logger
 	now   func() time.Time
 
@@ -68,6 +70,15 @@ type Option func(*Registry)
 // promotions (default "$USER@$HOSTNAME").
 func WithActor(actor string) Option { return func(r *Registry) { r.actor = actor } }
 
+// DefaultKeep is the default number of versions kept per model.
+const DefaultKeep = 100
+
+// WithKeep sets how many versions of a model Publish keeps (default
+// DefaultKeep; 0 keeps all). Older versions are deleted from the index and
+// the object store, except the champion and the earlier champions that
+// Rollback can return to.
+func WithKeep(n int) Option { return func(r *Registry) { r.keep = n } }
+
 // WithLogger sets the logger for refused models and watch errors (default
 // slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(r *Registry) { r.log = l } }
@@ -75,7 +86,7 @@ func WithLogger(l *slog.Logger) Option { return func(r *Registry) { r.log = l } 
 // Open returns the registry over js, creating the buckets ModelBucket and
 // IndexBucket when they are missing.
 func Open(ctx context.Context, js jetstream.JetStream, opts ...Option) (*Registry, error) {
-	r := &Registry{js: js, actor: defaultActor(), log: slog.Default(), now: time.Now, handles: map[*Handle]struct{}{}}
+	r := &Registry{js: js, actor: defaultActor(), keep: DefaultKeep, log: slog.Default(), now: time.Now, handles: map[*Handle]struct{}{}}
 	for _, o := range opts {
 		o(r)
 	}
@@ -294,19 +305,39 @@ func (r *Registry) PublishRaw(ctx context.Context, name string, model []byte, me
 		Name:     objectName(name, n),
 		Metadata: map[string]string{"model": name, "version": fmt.Sprint(n), "algorithm": ver.Algorithm},
 	}, bytes.NewReader(model)); err != nil {
-		return 0, fmt.Errorf("registry: store %s: %w", objectName(name, n), err)
+		err = fmt.Errorf("registry: store %s: %w", objectName(name, n), err)
+		// Give the number up so that the index does not keep a pending
+		// version forever (best effort: readers skip it anyway).
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		r.update(cctx, name, func(e *Entry) (*Entry, error) {
+			e.Versions = slices.DeleteFunc(e.Versions, func(v Version) bool { return v.Version == n })
+			return e, nil
+		})
+		return 0, err
 	}
-	// 3. mark ready.
+	// 3. mark ready, and drop versions beyond the retention.
+	var drop []Version
 	if _, err := r.update(ctx, name, func(e *Entry) (*Entry, error) {
+		found := false
 		for i := range e.Versions {
 			if e.Versions[i].Version == n {
 				e.Versions[i].Pending = false
-				return e, nil
+				found = true
 			}
 		}
-		return nil, fmt.Errorf("%w: version %d of %q vanished while publishing", ErrVersionNotFound, n, name)
+		if !found {
+			return nil, fmt.Errorf("%w: version %d of %q vanished while publishing", ErrVersionNotFound, n, name)
+		}
+		drop = e.prune(r.keep)
+		return e, nil
 	}); err != nil {
 		return 0, err
+	}
+	for _, v := range drop {
+		if err := r.obj.Delete(ctx, v.Object); err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
+			r.log.Warn("registry: delete old version", "model", name, "version", v.Version, "err", err)
+		}
 	}
 	return n, nil
 }

@@ -10,6 +10,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 	"testing"
@@ -25,7 +26,7 @@ import (
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // open starts an embedded JetStream and opens a registry on it.
-func open(t testing.TB) (*registry.Registry, jetstream.JetStream) {
+func open(t testing.TB, opts ...registry.Option) (*registry.Registry, jetstream.JetStream) {
 	t.Helper()
 	nc := jstest.Connect(t, jstest.RunServer(t))
 	js, err := jetstream.New(nc)
@@ -34,7 +35,7 @@ func open(t testing.TB) (*registry.Registry, jetstream.JetStream) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	r, err := registry.Open(ctx, js, registry.WithActor("tester"), registry.WithLogger(quiet))
+	r, err := registry.Open(ctx, js, append([]registry.Option{registry.WithActor("tester"), registry.WithLogger(quiet)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -377,4 +378,63 @@ func recv(t *testing.T, ch <-chan registry.Current) registry.Current {
 		t.Fatal("no watch event after 5s")
 	}
 	return registry.Current{}
+}
+
+func TestRetention(t *testing.T) {
+	r, js := open(t, registry.WithKeep(3))
+	ctx := ctxT(t)
+	m := train(t, 1, 1)
+	for i := 1; i <= 6; i++ {
+		if _, err := r.Publish(ctx, "k", m, meta); err != nil {
+			t.Fatal(err)
+		}
+		if i == 1 {
+			if err := r.Promote(ctx, "k", 1); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	e, err := r.Get(ctx, "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int
+	for _, v := range e.Ready() {
+		got = append(got, v.Version)
+	}
+	if want := []int{1, 4, 5, 6}; !slices.Equal(got, want) {
+		t.Fatalf("kept %v, want %v (champion and the newest 3)", got, want)
+	}
+	if _, err := r.Load(ctx, "k", 2); !errors.Is(err, registry.ErrVersionNotFound) {
+		t.Fatalf("Load pruned v2: %v", err)
+	}
+	obj, _ := js.ObjectStore(ctx, registry.ModelBucket)
+	if _, err := obj.GetInfo(ctx, "k/v2.json"); !errors.Is(err, jetstream.ErrObjectNotFound) {
+		t.Fatalf("object of pruned v2: %v", err)
+	}
+	if l, err := r.LoadCurrent(ctx, "k"); err != nil || l.Version != 1 {
+		t.Fatalf("champion after pruning: %v %v", l, err)
+	}
+}
+
+// BenchmarkHandlePredict measures Current().Predict from parallel callers
+// (the predict operator's hot path).
+func BenchmarkHandlePredict(b *testing.B) {
+	r, _ := open(b)
+	ctx := ctxT(b)
+	if _, err := r.Publish(ctx, "m", train(b, 1, 1), meta); err != nil {
+		b.Fatal(err)
+	}
+	h := r.Handle("m")
+	if _, err := h.Wait(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		x := ml.Dense([]float64{1, 0.5})
+		for pb.Next() {
+			h.Current().Predict(x)
+		}
+	})
 }
