@@ -92,7 +92,7 @@ func (v *validator) run() {
 		v.err(ErrValue, v.at("metadata.name"), "pipeline name %q must be lower-case letters, digits and '-' (at most 63)", p.Metadata.Name)
 	}
 	if p.Spec.Parallelism < 0 {
-		v.err(ErrValue, v.at("spec.parallelism"), "parallelism must be positive, not %d", p.Spec.Parallelism)
+		v.err(ErrValue, v.at("spec.parallelism"), "parallelism must not be negative (got %d)", p.Spec.Parallelism)
 	}
 	if len(p.Spec.Sources) == 0 {
 		v.err(ErrMissing, v.at("spec"), "the pipeline has no sources")
@@ -115,8 +115,11 @@ func (v *validator) run() {
 	}
 	// Unused names are not reported when a broken reference or SQL text
 	// may be hiding a use.
+	if v.brokenRefs {
+		return
+	}
 	for _, d := range v.ds {
-		if d.Err == ErrReference || d.Err == ErrSQL {
+		if d.Err == ErrSQL {
 			return
 		}
 	}
@@ -192,6 +195,7 @@ func (v *validator) names(kinds ...string) []string {
 func (v *validator) ref(name string, pos Pos, what string) *node {
 	n := v.nodes[name]
 	if n == nil || n.kind != "source" && n.kind != "stage" {
+		v.brokenRefs = true
 		var d *Diagnostic
 		if n != nil {
 			d = v.err(ErrReference, pos, "%s reads %q, which is a %s, not a source or stage", what, name, n.kind)
@@ -247,7 +251,7 @@ func (v *validator) source(i int) {
 			d.Hint = didYouMean(sf, []string{"earliest", "latest"})
 		}
 	}
-	if s.Name != "" {
+	if n := v.nodes[s.Name]; n != nil && n.path == path {
 		v.schemas[s.Name] = &relSchema{cols: s.Schema, known: true}
 	}
 }

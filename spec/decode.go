@@ -724,6 +724,9 @@ func (d *decoder) decodeStruct(n ast.Node, v reflect.Value, path string, extra f
 		}
 		seen[e.key] = true
 		sf, ok := fieldByJSON(t, e.key)
+		if !ok && strings.HasPrefix(e.key, "x-") {
+			continue // extension fields, e.g. to hold anchors
+		}
 		if !ok {
 			if extra != nil && extra(e) {
 				continue

@@ -64,4 +64,7 @@ type validator struct {
 	schemas map[string]*relSchema
 	edges   map[string][]edge
 	env     *udf.Env
+	// brokenRefs is set when a from: or FROM name is unknown: unused
+	// warnings are then left out, as the broken name may be a use.
+	brokenRefs bool
 }
