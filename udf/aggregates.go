@@ -120,7 +120,7 @@ var aggregates = []*Aggregate{
 		Signature: "APPROX_PERCENTILE(x numeric, p double) double",
 		Doc: "An estimate of the p-quantile (0 <= p <= 1; p must be a constant) of the non-NULL values, from a " +
 			"DDSketch (Masson et al., VLDB 2019): the value of rank ⌊p·(n−1)⌋ is returned within ±1% relative " +
-			"error (0 exactly), clamped to the exact minimum and maximum, so p = 0 and p = 1 are exact. The sketch " +
+			"error (zero is exact), clamped to the exact minimum and maximum, so p = 0 and p = 1 are exact. The sketch " +
 			"is deterministic and merging is exact (bucket counts add), so results do not depend on partitioning. " +
 			"It keeps at most 2048 buckets per sign (about 40 KB); beyond that (values spanning more than ~1e17:1) " +
 			"the smallest-magnitude buckets collapse and only their accuracy degrades.",
