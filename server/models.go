@@ -55,6 +55,7 @@ type Config struct {
 //	GET  /v1/models/{name}          one model's index entry
 //	POST /v1/models/{name}:predict  {"instances": [{"f1": 1.5, ...}, ...]} or [[1.5, ...], ...]
 //	                                → {"predictions": [...], "model_version": N}
+//	POST /v1/models/{name}/versions/{v}:predict   the same, scored by version v
 //	GET  /livez, /readyz, /metrics
 //
 // Each model is served from a registry.Handle, so a promotion is picked up
@@ -70,6 +71,7 @@ type ModelAPI struct {
 
 	mu      sync.Mutex
 	handles map[string]*registry.Handle
+	pinned  map[string]*registry.Loaded // "name/version" → loaded
 }
 
 var _ http.Handler = (*ModelAPI)(nil)
@@ -85,7 +87,7 @@ func NewModelAPI(reg *registry.Registry, cfg Config) *ModelAPI {
 	if cfg.LoadTimeout <= 0 {
 		cfg.LoadTimeout = 5 * time.Second
 	}
-	a := &ModelAPI{reg: reg, cfg: cfg, log: cfg.Logger, metrics: newMetrics(), handles: map[string]*registry.Handle{}}
+	a := &ModelAPI{reg: reg, cfg: cfg, log: cfg.Logger, metrics: newMetrics(), handles: map[string]*registry.Handle{}, pinned: map[string]*registry.Loaded{}}
 	if a.log == nil {
 		a.log = slog.Default()
 	}
@@ -200,9 +202,10 @@ func (a *ModelAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	case strings.HasPrefix(path, "/v1/models/"):
 		rest := strings.TrimPrefix(path, "/v1/models/")
-		if name, ok := strings.CutSuffix(rest, ":predict"); ok {
+		if target, ok := strings.CutSuffix(rest, ":predict"); ok {
 			if method(w, r, http.MethodPost) {
-				a.servePredict(w, r, name)
+				name, ver, _ := strings.Cut(target, "/versions/")
+				a.servePredict(w, r, name, ver)
 			}
 			return
 		}
@@ -260,6 +263,45 @@ func (a *ModelAPI) handle(ctx context.Context, name string) (*registry.Loaded, *
 	return l, nil
 }
 
+// maxPinned bounds the cache of explicitly requested versions.
+const maxPinned = 32
+
+// version returns a specific version of a model (for
+// /v1/models/{name}/versions/{v}:predict), from a small cache: a stored
+// version never changes.
+func (a *ModelAPI) version(ctx context.Context, name, version string) (*registry.Loaded, *apiError) {
+	v, err := strconv.Atoi(strings.TrimPrefix(version, "v"))
+	if err != nil || v < 1 {
+		return nil, errorf(http.StatusNotFound, "model %q version %q not found: versions are positive numbers", name, version)
+	}
+	key := name + "/" + strconv.Itoa(v)
+	a.mu.Lock()
+	l := a.pinned[key]
+	a.mu.Unlock()
+	if l != nil {
+		return l, nil
+	}
+	l, err = a.reg.Load(ctx, name, v)
+	switch {
+	case errors.Is(err, registry.ErrNotFound) || errors.Is(err, registry.ErrInvalidName):
+		return nil, errorf(http.StatusNotFound, "model %q not found (see GET /v1/models)", name)
+	case errors.Is(err, registry.ErrVersionNotFound):
+		return nil, errorf(http.StatusNotFound, "model %q has no version %d (see GET /v1/models/%s)", name, v, name)
+	case err != nil:
+		return nil, errorf(http.StatusServiceUnavailable, "model %q version %d cannot be loaded: %v", name, v, err)
+	}
+	a.mu.Lock()
+	if len(a.pinned) >= maxPinned {
+		for k := range a.pinned { // evict one at random
+			delete(a.pinned, k)
+			break
+		}
+	}
+	a.pinned[key] = l
+	a.mu.Unlock()
+	return l, nil
+}
+
 type predictRequest struct {
 	Instances []json.RawMessage `json:"instances"`
 }
@@ -280,12 +322,18 @@ func (f jsonFloat) MarshalJSON() ([]byte, error) {
 	return strconv.AppendFloat(nil, float64(f), 'g', -1, 64), nil
 }
 
-func (a *ModelAPI) servePredict(w http.ResponseWriter, r *http.Request, name string) {
+func (a *ModelAPI) servePredict(w http.ResponseWriter, r *http.Request, name, version string) {
 	start := time.Now()
 	code, n, label := http.StatusOK, 0, ""
 	defer func() { a.metrics.observe(label, code, time.Since(start), n) }()
 
-	l, aerr := a.handle(r.Context(), name)
+	var l *registry.Loaded
+	var aerr *apiError
+	if version == "" {
+		l, aerr = a.handle(r.Context(), name)
+	} else {
+		l, aerr = a.version(r.Context(), name, version)
+	}
 	if aerr != nil {
 		code = aerr.code
 		writeError(w, aerr)

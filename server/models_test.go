@@ -192,6 +192,16 @@ func TestHotSwap(t *testing.T) {
 		_, out := f.do(t, "POST", "/v1/models/fraud:predict", body)
 		return out["model_version"].(float64) == 2 && out["predictions"].([]any)[0].(float64) < 0.5
 	})
+	// A pinned version still answers.
+	for range 2 {
+		code, out := f.do(t, "POST", "/v1/models/fraud/versions/1:predict", body)
+		if code != 200 || out["model_version"].(float64) != 1 || out["predictions"].([]any)[0].(float64) < 0.5 {
+			t.Fatalf("pinned v1: %d %v", code, out)
+		}
+	}
+	if code, out := f.do(t, "POST", "/v1/models/fraud/versions/9:predict", body); code != 404 || !strings.Contains(out["error"].(string), "no version 9") {
+		t.Fatalf("v9: %d %v", code, out)
+	}
 }
 
 func TestToken(t *testing.T) {
