@@ -2,10 +2,13 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/flowrun/flowrun/executor"
 	"github.com/flowrun/flowrun/executor/jetstream"
+	"github.com/flowrun/flowrun/executor/stateless"
+	"github.com/flowrun/flowrun/executor/window"
 	"github.com/flowrun/flowrun/planner"
 )
 
@@ -24,13 +27,17 @@ func (e *Engine) operator(ctx context.Context, node *planner.Node, in []planner.
 		return Union{}, nil
 	}
 	if e.opts.Build != nil {
-		return e.opts.Build(node, in)
+		if op, err := e.opts.Build(node, in); !errors.Is(err, ErrUnsupported) {
+			return op, err
+		}
 	}
 	switch node.Op.(type) {
-	case *planner.FilterOp, *planner.ProjectOp, *planner.ChainOp,
-		*planner.WindowAggOp, *planner.GroupAggOp, *planner.JoinOp,
-		*planner.CleanOp, *planner.FeaturesOp, *planner.TrainOp:
+	case *planner.FilterOp, *planner.ProjectOp, *planner.ChainOp:
+		return stateless.New(node, in, e.opts.Env)
+	case *planner.WindowAggOp:
+		return window.New(node, in, e.opts.Env)
 	}
+	// GroupAgg, Join, Clean, Features and Train land with their packages.
 	return nil, fmt.Errorf("%w: %s", ErrUnsupported, node.Op.Name())
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/flowrun/flowrun/executor"
+	"github.com/flowrun/flowrun/executor/eval"
 	"github.com/flowrun/flowrun/executor/jetstream"
 	"github.com/flowrun/flowrun/planner"
 	"github.com/flowrun/flowrun/udf"
@@ -36,9 +37,12 @@ type Options struct {
 	Bounded bool
 	// CreateStreams creates missing streams and buckets.
 	CreateStreams bool
-	// Build overrides how non-I/O nodes become operators (tests, custom
-	// operators); nil uses the built-in operators (see Operator).
+	// Build, if set, is asked first how a non-I/O node becomes an operator
+	// (tests, custom operators); when it returns ErrUnsupported the
+	// built-in operators are used.
 	Build Builder
+	// Env holds the user functions and models expressions may call.
+	Env *eval.Env
 	// Funcs holds the job's user functions for sink where: predicates.
 	Funcs *udf.Env
 	// Tap receives every row a sink publishes (for --output); it must be

@@ -76,7 +76,7 @@ func testBuild(n *planner.Node, _ []planner.Schema) (executor.Operator, error) {
 	if op, ok := n.Op.(*tumbleOp); ok {
 		return op.clone(), nil
 	}
-	return nil, fmt.Errorf("test: no operator %s", n.Op.Name())
+	return nil, ErrUnsupported
 }
 
 func testConn(t *testing.T) *jetstream.Conn {
