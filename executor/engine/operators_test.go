@@ -19,7 +19,9 @@ import (
 // built by hand: Source -> Filter -> (hash k) -> WindowAgg -> Project -> Sink.
 func windowGraph(p int) *planner.Graph {
 	src := evSource(0, "ev", "EV", 500*time.Millisecond, 0)
-	col := func(i int, name string, t udf.Type) *planner.ColumnRef { return &planner.ColumnRef{Index: i, Name: name, T: t} }
+	col := func(i int, name string, t udf.Type) *planner.ColumnRef {
+		return &planner.ColumnRef{Index: i, Name: name, T: t}
+	}
 	count, _ := udf.LookupAggregate("count")
 	sum, _ := udf.LookupAggregate("sum")
 	aggOut := planner.Schema{Columns: []planner.Column{{Name: "k", Type: udf.TypeString}, {Name: "window_start", Type: udf.TypeTimestamp},
