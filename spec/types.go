@@ -44,8 +44,8 @@ func (d Duration) Std() time.Duration { return time.Duration(d) }
 type Pipeline struct {
 	APIVersion string       `json:"apiVersion" doc:"Must be flowrun.dev/v1."`
 	Kind       string       `json:"kind" doc:"Must be Pipeline."`
-	Metadata   Metadata     `json:"metadata"`
-	Spec       PipelineSpec `json:"spec"`
+	Metadata   Metadata     `json:"metadata" doc:"Name and labels."`
+	Spec       PipelineSpec `json:"spec" doc:"Sources, functions, stages, models and sinks."`
 
 	// Pos is the position of the document's first node.
 	Pos Pos `json:"-"`
@@ -69,21 +69,21 @@ type Metadata struct {
 // PipelineSpec is the body of a pipeline.
 type PipelineSpec struct {
 	Parallelism int        `json:"parallelism,omitempty" doc:"Tasks per keyed stage (partitions of the key space). Default 1." default:"1"`
-	Sources     []Source   `json:"sources"`
-	Functions   []Function `json:"functions,omitempty"`
-	Stages      []Stage    `json:"stages,omitempty"`
-	Models      []Model    `json:"models,omitempty"`
-	Sinks       []Sink     `json:"sinks,omitempty"`
+	Sources     []Source   `json:"sources" doc:"Streams the pipeline reads."`
+	Functions   []Function `json:"functions,omitempty" doc:"User functions in expr-lang, callable from SQL, filters and where."`
+	Stages      []Stage    `json:"stages,omitempty" doc:"SQL, cleaning and feature stages."`
+	Models      []Model    `json:"models,omitempty" doc:"Models trained and used (PREDICT) by the pipeline."`
+	Sinks       []Sink     `json:"sinks,omitempty" doc:"Where results are written."`
 }
 
 // Source is a stream of records read from JetStream.
 type Source struct {
 	Name      string           `json:"name" doc:"Name used by from: and SQL FROM."`
-	JetStream *JetStreamSource `json:"jetstream,omitempty"`
-	Format    string           `json:"format,omitempty" enum:"json,csv" default:"json"`
-	CSV       *CSVOptions      `json:"csv,omitempty"`
+	JetStream *JetStreamSource `json:"jetstream,omitempty" doc:"The JetStream stream to read."`
+	Format    string           `json:"format,omitempty" doc:"Encoding of each message." enum:"json,csv" default:"json"`
+	CSV       *CSVOptions      `json:"csv,omitempty" doc:"CSV options when format is csv."`
 	Schema    []Column         `json:"schema" doc:"Columns in order: a mapping of name to type or {type, nullable}."`
-	EventTime *EventTime       `json:"eventTime,omitempty"`
+	EventTime *EventTime       `json:"eventTime,omitempty" doc:"Event-time column and watermark; without it rows are in processing time."`
 	StartFrom string           `json:"startFrom,omitempty" doc:"earliest, latest or an RFC 3339 time." default:"earliest"`
 	Pos       Pos              `json:"-"`
 }
@@ -104,9 +104,9 @@ type CSVOptions struct {
 
 // Column is one column of a source schema.
 type Column struct {
-	Name     string   `json:"name"`
-	Type     udf.Type `json:"type"`
-	Nullable bool     `json:"nullable,omitempty"`
+	Name     string   `json:"name" doc:"Column name."`
+	Type     udf.Type `json:"type" doc:"Column type."`
+	Nullable bool     `json:"nullable,omitempty" doc:"The column may be NULL."`
 	Pos      Pos      `json:"-"`
 }
 
@@ -121,7 +121,7 @@ type EventTime struct {
 
 // Function is a user function written in expr-lang.
 type Function struct {
-	Name    string  `json:"name"`
+	Name    string  `json:"name" doc:"Name used in SQL and expressions; must not shadow a built-in."`
 	Params  []Param `json:"params,omitempty" doc:"Parameter names, or {name, type} mappings."`
 	Returns string  `json:"returns,omitempty" doc:"Return type; inferred when omitted."`
 	Expr    Text    `json:"expr" doc:"expr-lang expression over the parameters."`
@@ -130,21 +130,21 @@ type Function struct {
 
 // Param is a parameter of a user function. Type is empty when inferred.
 type Param struct {
-	Name string `json:"name"`
-	Type string `json:"type,omitempty"`
+	Name string `json:"name" doc:"Parameter name."`
+	Type string `json:"type,omitempty" doc:"Parameter type (bigint, double, string, bool, timestamp, vector); inferred when omitted."`
 	Pos  Pos    `json:"-"`
 }
 
 // Stage is a named step of the pipeline. Exactly one of SQL, Clean and
 // Features is set.
 type Stage struct {
-	Name     string       `json:"name"`
+	Name     string       `json:"name" doc:"Name used by from: and SQL FROM/JOIN."`
 	From     string       `json:"from,omitempty" doc:"Input of a clean or features stage (SQL stages name theirs in FROM)."`
-	SQL      *Text        `json:"sql,omitempty"`
-	Clean    *Clean       `json:"clean,omitempty"`
-	Features []Feature    `json:"features,omitempty"`
+	SQL      *Text        `json:"sql,omitempty" doc:"A streaming SQL SELECT (see docs/sql.md)."`
+	Clean    *Clean       `json:"clean,omitempty" doc:"A cleaning stage."`
+	Features []Feature    `json:"features,omitempty" doc:"A feature stage: a list of transforms applied in order."`
 	Table    *Table       `json:"table,omitempty" doc:"Keep the latest row per key, joinable as a table."`
-	Limits   *StateLimits `json:"limits,omitempty"`
+	Limits   *StateLimits `json:"limits,omitempty" doc:"Bounds of the stage's keyed state."`
 	Pos      Pos          `json:"-"`
 	FromPos  Pos          `json:"-"`
 }
@@ -164,7 +164,7 @@ func (s *Stage) Kind() string {
 
 // Table declares that a stage's output is kept as a table keyed by Key.
 type Table struct {
-	Key []string `json:"key"`
+	Key []string `json:"key" doc:"Key columns of the table."`
 	TTL Duration `json:"ttl,omitempty" doc:"Forget a key not updated for this long. 0 = keep."`
 	Pos Pos      `json:"-"`
 }
@@ -178,7 +178,7 @@ type StateLimits struct {
 // Clean is a data-cleaning stage. Steps run in the order dedup, impute,
 // outliers, filter.
 type Clean struct {
-	Dedup      *Dedup    `json:"dedup,omitempty"`
+	Dedup      *Dedup    `json:"dedup,omitempty" doc:"Drop duplicate rows by key within a time bound."`
 	Impute     []Impute  `json:"impute,omitempty" doc:"A mapping of column to method or {method, value, by}."`
 	Outliers   []Outlier `json:"outliers,omitempty" doc:"A mapping of column to {method, threshold, lower, upper, action}."`
 	Filter     *Text     `json:"filter,omitempty" doc:"expr-lang predicate; rows where it is false are dropped."`
@@ -188,15 +188,15 @@ type Clean struct {
 
 // Dedup drops a row whose key was seen within a time bound.
 type Dedup struct {
-	Key    []string `json:"key"`
-	Within Duration `json:"within"`
+	Key    []string `json:"key" doc:"Columns that identify a row."`
+	Within Duration `json:"within" doc:"How long a key is remembered (event time)."`
 	Pos    Pos      `json:"-"`
 }
 
 // Impute fills NULLs of one column.
 type Impute struct {
-	Column string   `json:"column"`
-	Method string   `json:"method" enum:"mean,median,most_frequent,constant,previous"`
+	Column string   `json:"column" doc:"The column to fill."`
+	Method string   `json:"method" doc:"How to fill it; statistics are kept online." enum:"mean,median,most_frequent,constant,previous"`
 	Value  any      `json:"value,omitempty" doc:"The constant for method constant."`
 	By     []string `json:"by,omitempty" doc:"Keep statistics per key."`
 	Pos    Pos      `json:"-"`
@@ -204,81 +204,81 @@ type Impute struct {
 
 // Outlier detects and handles outliers of one numeric column.
 type Outlier struct {
-	Column    string   `json:"column"`
-	Method    string   `json:"method" enum:"zscore,iqr,bounds"`
+	Column    string   `json:"column" doc:"The numeric column."`
+	Method    string   `json:"method" doc:"zscore: |x-mean|/std > threshold; iqr: outside [Q1-k*IQR, Q3+k*IQR]; bounds: outside [lower, upper]." enum:"zscore,iqr,bounds"`
 	Threshold float64  `json:"threshold,omitempty" doc:"z for zscore (default 3), k for iqr (default 1.5)."`
-	Lower     *float64 `json:"lower,omitempty"`
-	Upper     *float64 `json:"upper,omitempty"`
-	Action    string   `json:"action,omitempty" enum:"drop,clip,flag" default:"drop"`
+	Lower     *float64 `json:"lower,omitempty" doc:"Lower bound for method bounds."`
+	Upper     *float64 `json:"upper,omitempty" doc:"Upper bound for method bounds."`
+	Action    string   `json:"action,omitempty" doc:"What to do with an outlier: drop the row, clip the value, or flag it in a column <column>_outlier." enum:"drop,clip,flag" default:"drop"`
 	Pos       Pos      `json:"-"`
 }
 
 // Feature is one transform of a features stage; exactly one field is set.
 type Feature struct {
-	OneHot *OneHot        `json:"onehot,omitempty"`
-	Hash   *HashFeature   `json:"hash,omitempty"`
-	Scale  *Scale         `json:"scale,omitempty"`
-	TFIDF  *TFIDF         `json:"tfidf,omitempty"`
-	Window *WindowFeature `json:"window,omitempty"`
+	OneHot *OneHot        `json:"onehot,omitempty" doc:"One-hot encoding."`
+	Hash   *HashFeature   `json:"hash,omitempty" doc:"Feature hashing."`
+	Scale  *Scale         `json:"scale,omitempty" doc:"Standard or min-max scaling."`
+	TFIDF  *TFIDF         `json:"tfidf,omitempty" doc:"Hashed TF-IDF of a text column."`
+	Window *WindowFeature `json:"window,omitempty" doc:"Time-series window features."`
 	Pos    Pos            `json:"-"`
 }
 
 // OneHot encodes a categorical column as a vector.
 type OneHot struct {
-	Input         string   `json:"input"`
-	Output        string   `json:"output,omitempty"`
+	Input         string   `json:"input" doc:"Categorical column."`
+	Output        string   `json:"output,omitempty" doc:"Output vector column; default replaces the input."`
 	Categories    []string `json:"categories,omitempty" doc:"Fixed categories; learned online when omitted (up to maxCategories)."`
-	MaxCategories int      `json:"maxCategories,omitempty" default:"64"`
+	MaxCategories int      `json:"maxCategories,omitempty" doc:"Most categories learned online; others share one slot." default:"64"`
 }
 
 // HashFeature hashes categorical columns into a vector of Dims.
 type HashFeature struct {
-	Inputs []string `json:"inputs"`
-	Dims   int      `json:"dims" default:"1024"`
-	Output string   `json:"output"`
+	Inputs []string `json:"inputs" doc:"Categorical columns."`
+	Dims   int      `json:"dims" doc:"Vector size." default:"1024"`
+	Output string   `json:"output" doc:"Output vector column."`
 }
 
 // Scale standardizes numeric columns with online statistics.
 type Scale struct {
-	Inputs  []string `json:"inputs"`
-	Method  string   `json:"method,omitempty" enum:"standard,minmax" default:"standard"`
+	Inputs  []string `json:"inputs" doc:"Numeric columns."`
+	Method  string   `json:"method,omitempty" doc:"standard: (x-mean)/std; minmax: (x-min)/(max-min)." enum:"standard,minmax" default:"standard"`
 	Outputs []string `json:"outputs,omitempty" doc:"Output names; default replaces the inputs."`
 }
 
 // TFIDF turns a text column into a hashed TF-IDF vector.
 type TFIDF struct {
-	Input  string `json:"input"`
-	Output string `json:"output"`
-	Dims   int    `json:"dims,omitempty" default:"65536"`
-	Ngrams int    `json:"ngrams,omitempty" default:"1"`
+	Input  string `json:"input" doc:"Text column."`
+	Output string `json:"output" doc:"Output vector column; default replaces the input."`
+	Dims   int    `json:"dims,omitempty" doc:"Vector size (hashing)." default:"65536"`
+	Ngrams int    `json:"ngrams,omitempty" doc:"Largest n-gram (1 = words only)." default:"1"`
 }
 
 // WindowFeature computes time-series features per key over the last Size
 // points (or Duration).
 type WindowFeature struct {
-	Key      []string `json:"key,omitempty"`
-	Input    string   `json:"input"`
-	Size     int      `json:"size,omitempty" default:"32"`
-	Duration Duration `json:"duration,omitempty"`
-	Stats    []string `json:"stats,omitempty" enum:"mean,std,min,max,slope,last"`
-	Lags     int      `json:"lags,omitempty"`
+	Key      []string `json:"key,omitempty" doc:"Keep a window per key."`
+	Input    string   `json:"input" doc:"Numeric column."`
+	Size     int      `json:"size,omitempty" doc:"Points in the window." default:"32"`
+	Duration Duration `json:"duration,omitempty" doc:"Window by time instead of points."`
+	Stats    []string `json:"stats,omitempty" doc:"Statistics over the window." enum:"mean,std,min,max,slope,last"`
+	Lags     int      `json:"lags,omitempty" doc:"Include the last k values."`
 	FFT      int      `json:"fft,omitempty" doc:"Magnitudes of the first k FFT bins."`
-	Output   string   `json:"output"`
+	Output   string   `json:"output" doc:"Output vector column (stats, lags, then FFT magnitudes); default replaces the input."`
 }
 
 // Model is a model trained and/or used by the pipeline.
 type Model struct {
-	Name       string           `json:"name"`
-	Algorithm  string           `json:"algorithm"`
+	Name       string           `json:"name" doc:"Name used by PREDICT(name, ...) and the model registry."`
+	Algorithm  string           `json:"algorithm" doc:"One of the algorithms of docs/ml-reference.md, e.g. logistic_regression."`
 	From       string           `json:"from,omitempty" doc:"Stage or source with the features (and label) to train on."`
-	Features   []string         `json:"features,omitempty"`
-	Label      string           `json:"label,omitempty"`
+	Features   []string         `json:"features,omitempty" doc:"Feature columns, in order (also the order of PREDICT's arguments)."`
+	Label      string           `json:"label,omitempty" doc:"Label column (not for unsupervised algorithms)."`
 	Params     map[string]any   `json:"params,omitempty" doc:"Hyper-parameters of the algorithm."`
-	Training   *Training        `json:"training,omitempty"`
-	Evaluation *Evaluation      `json:"evaluation,omitempty"`
-	Tuning     *Tuning          `json:"tuning,omitempty"`
+	Training   *Training        `json:"training,omitempty" doc:"How and when the model learns."`
+	Evaluation *Evaluation      `json:"evaluation,omitempty" doc:"Prequential metrics."`
+	Tuning     *Tuning          `json:"tuning,omitempty" doc:"Hyper-parameter search (batch training)."`
 	Candidates []map[string]any `json:"candidates,omitempty" doc:"Hyper-parameter sets trained side by side online; the best is promoted."`
-	Seed       int64            `json:"seed,omitempty"`
+	Seed       int64            `json:"seed,omitempty" doc:"Random seed; models are deterministic for a seed."`
 	Pos        Pos              `json:"-"`
 	// ParamPos is the position of each key of Params (and of hyper-parameters
 	// written inside training:), for validation errors.
@@ -296,47 +296,47 @@ type Training struct {
 
 // Evaluation configures prequential metrics.
 type Evaluation struct {
-	Metrics []string `json:"metrics,omitempty"`
-	Window  Duration `json:"window,omitempty"`
+	Metrics []string `json:"metrics,omitempty" doc:"Metrics, e.g. auc, logloss, accuracy, f1, rmse, mae."`
+	Window  Duration `json:"window,omitempty" doc:"Report metrics over this sliding window; 0 = since start."`
 }
 
 // Tuning configures hyper-parameter search for batch training.
 type Tuning struct {
-	Method     string         `json:"method" enum:"grid,random"`
-	Trials     int            `json:"trials,omitempty"`
-	Seed       int64          `json:"seed,omitempty"`
+	Method     string         `json:"method" doc:"grid: every combination; random: trials samples." enum:"grid,random"`
+	Trials     int            `json:"trials,omitempty" doc:"Samples for method random."`
+	Seed       int64          `json:"seed,omitempty" doc:"Random seed of the search."`
 	Params     map[string]any `json:"params" doc:"Per parameter: a list of values (grid/choice) or {min, max, log}."`
-	Metric     string         `json:"metric,omitempty"`
-	Validation *Validation    `json:"validation,omitempty"`
+	Metric     string         `json:"metric,omitempty" doc:"Metric to maximize (loss metrics are minimized)."`
+	Validation *Validation    `json:"validation,omitempty" doc:"k-fold or holdout validation."`
 	Pos        Pos            `json:"-"`
 }
 
 // Validation is k-fold or holdout validation.
 type Validation struct {
-	KFold   int     `json:"kfold,omitempty"`
-	Holdout float64 `json:"holdout,omitempty"`
+	KFold   int     `json:"kfold,omitempty" doc:"Number of folds."`
+	Holdout float64 `json:"holdout,omitempty" doc:"Fraction held out, in (0, 1)."`
 }
 
 // Sink writes a stage's rows to JetStream.
 type Sink struct {
-	Name      string         `json:"name"`
-	From      string         `json:"from"`
+	Name      string         `json:"name" doc:"Sink name."`
+	From      string         `json:"from" doc:"The stage or source to write."`
 	Where     *Text          `json:"where,omitempty" doc:"expr-lang predicate over the row."`
-	JetStream *JetStreamSink `json:"jetstream,omitempty"`
-	KV        *KVSink        `json:"kv,omitempty"`
-	Format    string         `json:"format,omitempty" enum:"json,csv" default:"json"`
+	JetStream *JetStreamSink `json:"jetstream,omitempty" doc:"Publish to a JetStream subject."`
+	KV        *KVSink        `json:"kv,omitempty" doc:"Keep the latest row per key in a KV bucket."`
+	Format    string         `json:"format,omitempty" doc:"Encoding of each message." enum:"json,csv" default:"json"`
 	Pos       Pos            `json:"-"`
 	FromPos   Pos            `json:"-"`
 }
 
 // JetStreamSink names the stream and subject a sink publishes to.
 type JetStreamSink struct {
-	Stream  string `json:"stream"`
-	Subject string `json:"subject"`
+	Stream  string `json:"stream" doc:"Stream name; created if missing."`
+	Subject string `json:"subject" doc:"Subject to publish to."`
 }
 
 // KVSink keeps the latest row per key in a JetStream KV bucket.
 type KVSink struct {
-	Bucket string   `json:"bucket"`
-	Key    []string `json:"key,omitempty"`
+	Bucket string   `json:"bucket" doc:"KV bucket; created if missing."`
+	Key    []string `json:"key,omitempty" doc:"Key columns; default the stage's table or group key."`
 }
