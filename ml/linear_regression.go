@@ -18,7 +18,7 @@ var linearRegressionAlgorithm = &Algorithm{
 			Doc: "Ridge penalty λ on ‖w‖² (0 = ordinary least squares); online, λ/t per step."},
 		{Name: "optimizer", Type: TypeString, Default: "sgd", Enum: []string{"sgd", "adagrad"},
 			Doc: "Online update rule used by Learn."},
-		{Name: "learning_rate", Type: TypeFloat, Default: 0.01, Min: ptr(1e-12), Max: ptr(10),
+		{Name: "learning_rate", Type: TypeFloat, Default: 0.01, Min: ptr(1e-12), Max: ptr(1000),
 			Doc: "Online step size η₀ (SGD uses η₀/t^¼)."},
 		paramStandardize(),
 	},
