@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -784,6 +785,15 @@ func (v *validator) model(i int) {
 	if tr := m.Training; tr != nil {
 		if tr.Mode == "windowed" && tr.Window <= 0 {
 			v.err(ErrMissing, v.at(path+".training"), "%s: training mode windowed needs window: (a duration)", label)
+		}
+		if pe := tr.PublishEvery; pe != "" {
+			if n, err := strconv.Atoi(pe); err == nil {
+				if n <= 0 {
+					v.err(ErrValue, v.at(path+".training.publishEvery"), "%s: publishEvery must be positive", label)
+				}
+			} else if d, err := ParseDuration(pe); err != nil || d <= 0 {
+				v.err(ErrValue, v.at(path+".training.publishEvery"), "%s: publishEvery %q is neither a row count (e.g. 1000) nor a duration (e.g. 1m)", label, pe)
+			}
 		}
 		if tr.Warmup < 0 {
 			v.err(ErrValue, v.at(path+".training.warmup"), "%s: warmup must not be negative", label)

@@ -876,8 +876,11 @@ func (d *decoder) decodeDuration(n ast.Node, v reflect.Value, fi fieldInfo) {
 	}
 	s := scalarString(n)
 	if i, ok := intOf(n); ok && i != 0 {
-		d.ds = append(d.ds, diagf(ErrValue, d.nodePos(n), "%s: duration %q has no unit", fi.label(), s).
-			withHint(fmt.Sprintf("did you mean \"%ss\" or \"%sms\"?", s, s)))
+		h := fmt.Sprintf("did you mean \"%ss\" or \"%sms\"?", s, s)
+		if fi.name == "window" {
+			h += " (a hyper-parameter named window goes under params:)"
+		}
+		d.ds = append(d.ds, diagf(ErrValue, d.nodePos(n), "%s: duration %q has no unit", fi.label(), s).withHint(h))
 		return
 	}
 	dur, err := ParseDuration(s)

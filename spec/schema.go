@@ -110,6 +110,9 @@ func (g *schemaGen) typeSchema(t reflect.Type, sf *reflect.StructField) map[stri
 		return g.structRef(t)
 	case reflect.String:
 		s := map[string]any{"type": "string"}
+		if sf != nil && sf.Tag.Get("types") != "" {
+			s["type"] = strings.Split(sf.Tag.Get("types"), ",")
+		}
 		if sf != nil {
 			if e := sf.Tag.Get("enum"); e != "" {
 				s["enum"] = strings.Split(e, ",")

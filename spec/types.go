@@ -288,7 +288,7 @@ type Model struct {
 // Training says how and when a model learns.
 type Training struct {
 	Mode         string   `json:"mode,omitempty" enum:"online,batch,windowed" default:"online"`
-	PublishEvery string   `json:"publishEvery,omitempty" doc:"Publish a new version every N rows (e.g. 1000) or duration (e.g. 1m)."`
+	PublishEvery string   `json:"publishEvery,omitempty" types:"string,integer" doc:"Publish a new version every N rows (e.g. 1000) or duration (e.g. 1m)."`
 	Warmup       int      `json:"warmup,omitempty" doc:"Rows learned before the model scores."`
 	Window       Duration `json:"window,omitempty" doc:"Tumbling window for mode windowed."`
 	Pos          Pos      `json:"-"`
