@@ -392,3 +392,16 @@ func (s *Source) boundedDone(ctx context.Context, lastSeq uint64) (bool, error) 
 func (s *Source) deadLetter(ctx context.Context, class executor.Class, reason, subject string, seq uint64, data []byte) error {
 	return s.opts.DLQ.Send(ctx, DeadLetter{Stage: s.node.Stage, Class: class, Reason: reason, Subject: subject, Seq: seq, Data: data})
 }
+
+// Pending returns how many records of the stream the consumer has not
+// delivered yet: the source's lag.
+func (s *Source) Pending(ctx context.Context) (uint64, error) {
+	info, err := s.cons.Info(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return info.NumPending, nil
+}
+
+// Name returns the source's name in the job.
+func (s *Source) Name() string { return s.op.Source }
