@@ -65,6 +65,7 @@ func (m *metrics) observe(model string, code int, d time.Duration, predictions i
 // gauge is one extra sample written with the metrics.
 type gauge struct {
 	name, help string
+	typ        string             // "gauge" or "counter"
 	values     map[string]float64 // model → value
 }
 
@@ -108,7 +109,7 @@ func (m *metrics) write(w io.Writer, gauges []gauge) {
 		}
 	}
 	for _, g := range gauges {
-		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s gauge\n", g.name, g.help, g.name)
+		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n", g.name, g.help, g.name, g.typ)
 		keys := make([]string, 0, len(g.values))
 		for k := range g.values {
 			keys = append(keys, k)

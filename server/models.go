@@ -553,7 +553,7 @@ func (a *ModelAPI) serveMetrics(w http.ResponseWriter) {
 	a.mu.Unlock()
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	a.metrics.write(w, []gauge{
-		{name: "flowrun_serve_model_version", help: "Version of each model serving now.", values: version},
-		{name: "flowrun_serve_model_refused", help: "Versions refused (corrupt or incompatible) since start.", values: refused},
+		{name: "flowrun_serve_model_version", typ: "gauge", help: "Version of each model serving now.", values: version},
+		{name: "flowrun_serve_model_refused_total", typ: "counter", help: "Versions refused (corrupt or incompatible) since start.", values: refused},
 	})
 }
