@@ -1,0 +1,317 @@
+package planner
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/flowrun/flowrun/spec"
+	"github.com/xwb1989/sqlparser"
+)
+
+// Error kinds of the planner. Each wraps a kind of spec, so errors.Is works
+// with either (errors.Is(d, planner.ErrUnsupported) and errors.Is(d,
+// spec.ErrSQL) are both true for an unsupported construct).
+var (
+	ErrSyntax      = fmt.Errorf("%w: syntax", spec.ErrSQL)
+	ErrUnsupported = fmt.Errorf("%w: unsupported", spec.ErrSQL)
+	ErrUnknown     = fmt.Errorf("%w: unknown name", spec.ErrReference)
+	ErrAmbiguous   = fmt.Errorf("%w: ambiguous name", spec.ErrReference)
+	ErrType        = fmt.Errorf("%w: type", spec.ErrSQL)
+	ErrGrouping    = fmt.Errorf("%w: grouping", spec.ErrSQL)
+	ErrJoin        = fmt.Errorf("%w: join", spec.ErrSQL)
+	ErrWindow      = fmt.Errorf("%w: window", spec.ErrSQL)
+	ErrCycle       = fmt.Errorf("%w: stages", spec.ErrCycle)
+	ErrExpr        = fmt.Errorf("%w: expr-lang", spec.ErrExpr)
+	ErrStage       = fmt.Errorf("%w: stage", spec.ErrValue)
+)
+
+// token is one token of a SQL text with its byte range.
+type token struct {
+	typ        int
+	val        string // identifiers as written (keywords lower-cased)
+	start, end int
+}
+
+// tokenize splits sql into tokens with byte offsets (best effort: it stops
+// at the first lexical error).
+func tokenize(sql string) []token {
+	tkn := sqlparser.NewStringTokenizer(sql)
+	var out []token
+	prevEnd := 0
+	for i := 0; i < 100000; i++ {
+		typ, val := tkn.Scan()
+		if typ == 0 {
+			break
+		}
+		end := tkn.Position - 1
+		if end > len(sql) {
+			end = len(sql)
+		}
+		start := prevEnd
+		for start < end && isSpace(sql[start]) {
+			start++
+		}
+		prevEnd = end
+		if typ == sqlparser.LEX_ERROR {
+			break
+		}
+		if typ == sqlparser.COMMENT {
+			continue
+		}
+		out = append(out, token{typ: typ, val: string(val), start: start, end: end})
+	}
+	return out
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// query is the SQL text of one stage with what is needed to put errors at
+// the position of the identifier they are about.
+type query struct {
+	text   *spec.Text
+	toks   []token // offsets in text.Value
+	clause int     // offset where the clause being bound starts
+	shift  []int   // offsets of the parsed text where a byte was inserted
+}
+
+// orig maps an offset of the parsed (rewritten) text to text.Value.
+func (q *query) orig(off int) int {
+	d := 0
+	for _, s := range q.shift {
+		if s < off {
+			d++
+		}
+	}
+	return off - d
+}
+
+func newQuery(t *spec.Text) *query {
+	return &query{text: t, toks: tokenize(t.Value)}
+}
+
+// pos returns the file position of byte offset off of the query.
+func (q *query) pos(off int) spec.Pos {
+	if q == nil || q.text == nil {
+		return spec.Pos{}
+	}
+	return q.text.PosAt(off)
+}
+
+// find returns the offset of the first token sequence spelling words
+// (identifiers compared ignoring case; "." matches a dot), searching from
+// the current clause first, then from the start. -1 if absent.
+func (q *query) find(words ...string) int {
+	if q == nil || len(words) == 0 {
+		return -1
+	}
+	for _, from := range []int{q.clause, 0} {
+		for i := range q.toks {
+			if q.toks[i].start < from {
+				continue
+			}
+			if q.match(i, words) {
+				return q.toks[i].start
+			}
+		}
+	}
+	return -1
+}
+
+func (q *query) match(i int, words []string) bool {
+	for j, w := range words {
+		if i+j >= len(q.toks) {
+			return false
+		}
+		t := q.toks[i+j]
+		if w == "." {
+			if t.val != "." && t.typ != '.' {
+				return false
+			}
+			continue
+		}
+		if !strings.EqualFold(t.val, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// posOf returns the position of the first occurrence of words, or of the
+// clause (or the query) when they are not found.
+func (q *query) posOf(words ...string) spec.Pos {
+	if off := q.find(words...); off >= 0 {
+		return q.pos(off)
+	}
+	return q.pos(q.clauseStart())
+}
+
+func (q *query) clauseStart() int {
+	if q == nil {
+		return 0
+	}
+	for _, t := range q.toks {
+		if t.start >= q.clause {
+			return t.start
+		}
+	}
+	return q.clause
+}
+
+// setClause moves the search start to the first token kw (a keyword such as
+// "where") at or after the current clause; unchanged when absent.
+func (q *query) setClause(kw string) {
+	if q == nil {
+		return
+	}
+	for _, t := range q.toks {
+		if t.start >= q.clause && strings.EqualFold(t.val, kw) {
+			q.clause = t.start
+			return
+		}
+	}
+}
+
+var syntaxErrRE = regexp.MustCompile(`^(.*) at position (\d+)(?: near '(.*)')?$`)
+
+// syntaxDiag turns a sqlparser error into a diagnostic at the offending
+// token, with a hint for the MySQL dialect's usual surprises.
+func (q *query) syntaxDiag(err error) spec.Diagnostic {
+	msg := err.Error()
+	off := 0
+	near := ""
+	if m := syntaxErrRE.FindStringSubmatch(msg); m != nil {
+		n, _ := strconv.Atoi(m[2])
+		near = m[3]
+		e := q.orig(n - 1)
+		off = e
+		if near != "" {
+			off -= len(near)
+		}
+		for _, t := range q.toks {
+			if t.end == e {
+				off = t.start
+				break
+			}
+		}
+		msg = m[1]
+		if near != "" {
+			msg += " near " + strconv.Quote(near)
+		}
+	}
+	off = max(0, min(off, len(q.text.Value)))
+	d := spec.Diagnostic{Pos: q.pos(off), Severity: spec.Error, Msg: "SQL " + msg, Err: ErrSyntax}
+	d.Hint = syntaxHint(q.text.Value, off, strings.ToLower(near))
+	return d
+}
+
+// castTypeWords are type names people write in CAST that the MySQL grammar
+// does not accept.
+var castTypeWords = map[string]string{
+	"double": "DECIMAL", "float": "DECIMAL", "real": "DECIMAL", "bigint": "SIGNED", "int": "SIGNED",
+	"integer": "SIGNED", "string": "CHAR", "varchar": "CHAR", "text": "CHAR", "timestamp": "DATETIME",
+	"boolean": "", "bool": "",
+}
+
+func syntaxHint(sql string, off int, near string) string {
+	before := strings.ToLower(strings.TrimSpace(sql[:off]))
+	if strings.HasSuffix(before, " as") {
+		if to, ok := castTypeWords[near]; ok {
+			if to == "" {
+				return "CAST to bool is not supported: compare instead, e.g. x <> 0"
+			}
+			return fmt.Sprintf("CAST takes MySQL type names: write CAST(x AS %s) (SIGNED = bigint, DECIMAL = double, CHAR = string, DATETIME = timestamp)", to)
+		}
+	}
+	switch near {
+	case "with":
+		return "WITH is not supported: make each common table expression its own stage and select FROM it"
+	case "over", "partition":
+		return "window functions (OVER) are not supported: use GROUP BY with TUMBLE, HOP or SESSION, or a features: window transform"
+	case "":
+		return ""
+	}
+	if isWord(near) {
+		return fmt.Sprintf("if %s is a column name, it is a reserved word in flowrun SQL: quote it with backticks, `%s`", near, near)
+	}
+	return ""
+}
+
+func isWord(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// suggest returns the candidate closest to s by edit distance (ignoring
+// case), or "" when none is close enough to be a likely misspelling.
+func suggest(s string, candidates []string) string {
+	best, bestD := "", 1<<30
+	ls := strings.ToLower(s)
+	for _, c := range candidates {
+		d := levenshtein(ls, strings.ToLower(c))
+		if d < bestD {
+			best, bestD = c, d
+		}
+	}
+	limit := 2
+	if len(s) <= 3 {
+		limit = 1
+	}
+	if len(s) >= 8 {
+		limit = 3
+	}
+	if best == "" || bestD > limit {
+		return ""
+	}
+	return best
+}
+
+// didYouMean returns a hint naming the closest candidate, or listing the
+// candidates when there are few.
+func didYouMean(s string, candidates []string) string {
+	if c := suggest(s, candidates); c != "" {
+		return fmt.Sprintf("did you mean %q?", c)
+	}
+	if len(candidates) > 0 && len(candidates) <= 8 {
+		return "known: " + strings.Join(candidates, ", ")
+	}
+	return ""
+}
+
+func levenshtein(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		if a == b {
+			return 0
+		}
+		return 1 << 20
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			c := 1
+			if a[i-1] == b[j-1] {
+				c = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// isKind reports whether d is of kind k.
+func isKind(d spec.Diagnostic, k error) bool { return errors.Is(d.Err, k) }
