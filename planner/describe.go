@@ -116,10 +116,8 @@ func describeProject(exprs []Expr, names []string) string {
 		if i < len(names) {
 			name = names[i]
 		}
-		if c, ok := e.(*ColumnRef); !ok || c.Name != name {
-			if name != "" {
-				s += " AS " + name
-			}
+		if name != "" && !strings.HasSuffix(s, ":"+name) {
+			s += " AS " + name
 		}
 		parts[i] = s
 	}

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -31,5 +32,41 @@ func TestExamplePipelines(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestJSONRoundTrip checks that a graph's JSON reads back to the same JSON.
+func TestJSONRoundTrip(t *testing.T) {
+	files, _ := filepath.Glob("../pipelines/*/*.yaml")
+	for _, f := range files {
+		src, _ := os.ReadFile(f)
+		ps, ds := spec.Parse(f, src)
+		if ds.HasErrors() {
+			continue
+		}
+		for _, p := range ps {
+			g, ds := Plan(p)
+			if ds.HasErrors() {
+				continue
+			}
+			b1, err := json.Marshal(g)
+			if err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			var g2 Graph
+			if err := json.Unmarshal(b1, &g2); err != nil {
+				t.Fatalf("%s: %v\n%s", f, err, b1)
+			}
+			b2, err := json.Marshal(&g2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(b1) != string(b2) {
+				t.Errorf("%s: JSON does not round-trip:\n%s\n%s", f, b1, b2)
+			}
+			if g.String() != g2.String() {
+				t.Errorf("%s: text differs after round trip:\n%s\n%s", f, g, &g2)
+			}
+		}
 	}
 }
