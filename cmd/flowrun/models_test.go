@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/flowrun/flowrun/ml"
+)
+
+// flowrun runs the CLI in-process and returns its stdout and error.
+func flowrunCLI(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	root := rootCmd()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs(args)
+	err := root.Execute()
+	return out.String(), err
+}
+
+func TestModelsCLI(t *testing.T) {
+	dir := t.TempDir()
+	store := filepath.Join(dir, "store")
+	a, _ := ml.Lookup("linear_regression")
+	m, err := a.New(nil, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	X := []ml.Vector{ml.Dense([]float64{0, 1}), ml.Dense([]float64{1, 0}), ml.Dense([]float64{1, 1}), ml.Dense([]float64{2, 1})}
+	if err := m.Fit(X, []float64{1, 2, 3, 5}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := ml.Marshal(m)
+	file := filepath.Join(dir, "m.json")
+	if err := os.WriteFile(file, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	steps := []struct {
+		args []string
+		want string // in stdout
+		err  any    // nil, userError{} or usageError{}
+	}{
+		{[]string{"models", "import", "price", file, "--features", "a,b", "--metric", "rmse=0.1"}, "imported price v1", nil},
+		{[]string{"models", "import", "price", file, "--features", "a,b", "--promote"}, "promoted price v2", nil},
+		{[]string{"models", "promote", "price", "v1"}, "champion is now v1", nil},
+		{[]string{"models", "list"}, "price  2         v1       v1", nil},
+		{[]string{"models", "get", "price"}, "rmse=0.1", nil},
+		{[]string{"models", "rollback", "price"}, "rolled back to v2", nil},
+		{[]string{"models", "rollback", "price"}, "", userError{}},
+		{[]string{"models", "get", "nope"}, "", userError{}},
+		{[]string{"models", "promote", "price", "x"}, "", usageError{}},
+		{[]string{"models", "list", "-o", "xml"}, "", usageError{}},
+		{[]string{"models", "import", "bad", filepath.Join(dir, "missing.json")}, "", userError{}},
+	}
+	for _, s := range steps {
+		out, err := flowrunCLI(t, append(s.args, "--store", store)...)
+		switch s.err.(type) {
+		case nil:
+			if err != nil {
+				t.Fatalf("%v: %v", s.args, err)
+			}
+		case userError:
+			if !errors.As(err, new(userError)) {
+				t.Fatalf("%v: %v, want a user error", s.args, err)
+			}
+		case usageError:
+			if !errors.As(err, new(usageError)) {
+				t.Fatalf("%v: %v, want a usage error", s.args, err)
+			}
+		}
+		if !strings.Contains(out, s.want) {
+			t.Fatalf("%v: output %q lacks %q", s.args, out, s.want)
+		}
+	}
+
+	out, err := flowrunCLI(t, "models", "export", "price", "--version", "1", "--store", store)
+	if err != nil || out != string(b) {
+		t.Fatalf("export: %v\n%s", err, out)
+	}
+	out, err = flowrunCLI(t, "models", "get", "price", "-o", "json", "--store", store)
+	var got struct {
+		Current  int `json:"current_version"`
+		Versions []struct {
+			Features []string `json:"features"`
+		} `json:"versions"`
+	}
+	if err != nil || json.Unmarshal([]byte(out), &got) != nil || got.Current != 2 || len(got.Versions) != 2 || len(got.Versions[0].Features) != 2 {
+		t.Fatalf("get -o json: %v\n%s", err, out)
+	}
+	if out, err := flowrunCLI(t, "models", "get", "price", "-o", "yaml", "--store", store); err != nil || !strings.Contains(out, "current_version: 2") {
+		t.Fatalf("get -o yaml: %v\n%s", err, out)
+	}
+}
+
+func TestServeRefusesOpenAddrWithoutToken(t *testing.T) {
+	t.Setenv("FLOWRUN_TOKEN", "")
+	_, err := flowrunCLI(t, "serve", "--addr", "0.0.0.0:0", "--store", t.TempDir())
+	if !errors.As(err, new(usageError)) || !strings.Contains(err.Error(), "token") {
+		t.Fatalf("serve on 0.0.0.0 without token: %v", err)
+	}
+}
