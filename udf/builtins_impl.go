@@ -219,7 +219,7 @@ func evalRound(a []Value) (Value, error) {
 		if d >= 0 {
 			return a[0], nil
 		}
-		if -d >= int64(len(pow10)) {
+		if d <= -int64(len(pow10)) {
 			return Int(0), nil
 		}
 		p := pow10[-d]

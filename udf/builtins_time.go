@@ -143,7 +143,7 @@ func evalTimestampDiff(a []Value) (Value, error) {
 		return Int(m), nil
 	}
 	d := y - x
-	if (y >= 0) != (x >= 0) && (d >= 0) != (y >= x) { // overflow
+	if (y^x)&(y^d) < 0 { // overflow
 		return Null, exprErr("TIMESTAMP_DIFF", "difference overflows bigint")
 	}
 	return Int(d / unitMillis[u]), nil
@@ -157,13 +157,13 @@ func evalTimestampAdd(a []Value) (Value, error) {
 	n, ms := a[1].I, a[2].I
 	switch u {
 	case uMonth, uQuarter, uYear:
+		if n > 12*300_000_000 || n < -12*300_000_000 { // beyond any representable timestamp
+			return Null, exprErr("TIMESTAMP_ADD", "timestamp overflow")
+		}
 		if u == uQuarter {
 			n *= 3
 		} else if u == uYear {
 			n *= 12
-		}
-		if n > 12*20000 || n < -12*20000 {
-			return Null, exprErr("TIMESTAMP_ADD", "timestamp overflow")
 		}
 		t := utc(ms)
 		y, mo := t.Year(), int(t.Month())-1+int(n)
@@ -178,6 +178,9 @@ func evalTimestampAdd(a []Value) (Value, error) {
 			d = last
 		}
 		r := time.Date(y, time.Month(mo+1), d, t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
+		if y > 292_000_000 || y < -292_000_000 || (r.UnixMilli() < 0) != (r.Year() < 1970) {
+			return Null, exprErr("TIMESTAMP_ADD", "timestamp overflow")
+		}
 		return Time(r.UnixMilli()), nil
 	}
 	step := unitMillis[u]

@@ -28,8 +28,9 @@
 // Runtime failures (ABS of the smallest bigint, a malformed regular
 // expression) are errors wrapping [ErrExpr]: the executor dead-letters the
 // row with class "expr" and the job goes on. Division by zero and MOD by
-// zero give NULL, as in MySQL; bigint overflow is an error; double results
-// follow IEEE 754 (LN(0) is -Inf is not produced: LN of x <= 0 is NULL).
+// zero give NULL, as in MySQL; bigint overflow is an error; math functions
+// never return NaN or ±Inf: such results (LN(0), SQRT(-1), EXP(1000)) are
+// NULL.
 //
 // # Aggregates
 //
@@ -89,7 +90,7 @@
 // three-valued, x == nil tests for NULL, a NULL condition takes the else
 // branch) and does not allocate for numeric arguments. Integer division
 // by zero and % by zero give NULL; bigint overflow is an error. Any other
-// expr-lang construct (closures such as all/filter/map, maps, ranges, let)
+// expr-lang construct (closures such as all/filter/map over a vector, maps)
 // runs on expr-lang's VM, where NULL is nil and an operation on nil is a
 // runtime error of class expr.
 //
@@ -98,7 +99,9 @@
 // Expressions see only their parameters (or the row's columns) as plain
 // values, the built-ins and the job's functions. now(), date(), duration()
 // and timezone() are disabled: results depend only on the row, so replays
-// are deterministic. Limits: [MaxExprLen], [MaxExprNodes] (expr.MaxNodes),
+// are deterministic. let, ranges (a..b), reduce and repeat are rejected:
+// they build values whose size the VM's memory budget (which counts
+// elements) cannot see. Limits: [MaxExprLen], [MaxExprNodes] (expr.MaxNodes),
 // [MemoryBudget] (the VM's memory budget per evaluation).
 //
 // # Reference

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
@@ -28,8 +29,33 @@ const (
 )
 
 // disabledBuiltins are expr-lang builtins a job may not call: the clock
-// (replays must be deterministic) and time-zone loading (reads files).
-var disabledBuiltins = []string{"now", "date", "duration", "timezone"}
+// (replays must be deterministic), time-zone loading (reads files), and
+// repeat and reduce, which can build values exponentially larger than the
+// VM's memory budget counts (it counts elements, not bytes).
+var disabledBuiltins = []string{"now", "date", "duration", "timezone", "repeat", "reduce"}
+
+// sandboxCheck rejects syntax the sandbox does not allow: let (with
+// repeated doubling it builds huge strings the memory budget cannot see)
+// and ranges a..b (collections out of nothing; use the row's vectors).
+func sandboxCheck(name, src string, root ast.Node) []CompileError {
+	var errs []CompileError
+	ast.Find(root, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.VariableDeclaratorNode:
+			errs = append(errs, posError(name, src, n.Location().From, "let is not allowed in flowrun expressions; declare a helper function in functions: instead"))
+		case *ast.BuiltinNode:
+			if n.Name == "reduce" || n.Name == "repeat" {
+				errs = append(errs, posError(name, src, n.Location().From, n.Name+" is not allowed in flowrun expressions"))
+			}
+		case *ast.BinaryNode:
+			if n.Operator == ".." {
+				errs = append(errs, posError(name, src, n.Location().From, "ranges (a..b) are not allowed in flowrun expressions"))
+			}
+		}
+		return false
+	})
+	return errs
+}
 
 // Param is one declared parameter of a user function. Type is TypeAny when
 // the job file gives only the name: CompileUserFuncs infers it.
@@ -142,6 +168,16 @@ type Program struct {
 // CompilePredicate. The result is a bool Value; an unknown (NULL) result is
 // false, as in SQL WHERE. A runtime failure wraps ErrExpr.
 func (p *Program) Eval(row Row) (Value, error) {
+	if len(row) < len(p.prog.names) {
+		return Null, fmt.Errorf("%w: predicate: row has %d columns, compiled for %d", ErrExpr, len(row), len(p.prog.names))
+	}
+	if p.prog.pred != nil && !p.prog.stack {
+		b, null, err := p.prog.pred(row, nil)
+		if err != nil {
+			return Null, err
+		}
+		return Bool(b && !null), nil
+	}
 	v, err := p.prog.run(row)
 	if err != nil {
 		return Null, err
@@ -156,7 +192,8 @@ type program struct {
 	name  string
 	ret   Type
 	fast  evalFn
-	stack bool // fast needs a scratch stack (it calls functions)
+	pred  boolFn // fast's bool shortcut, when it has one
+	stack bool   // fast needs a scratch stack (it calls functions)
 	names []string
 	vmp   *vm.Program
 	vms   sync.Pool
@@ -171,8 +208,7 @@ func (p *program) run(row Row) (Value, error) {
 		}
 		st := stackPool.Get().(*stack)
 		v, err := p.fast(row, st)
-		clear(st.vals[:cap(st.vals)])
-		st.vals = st.vals[:0]
+		st.vals = st.vals[:0] // stale Values above len are overwritten by the next use
 		stackPool.Put(st)
 		return v, err
 	}
@@ -316,6 +352,9 @@ func compileExpr(name, src string, params []Param, env *Env, want Type) (*progra
 	if n := countNodes(tree.Node); n > MaxExprNodes {
 		return nil, errAt(0, "expression has %d nodes, more than the limit of %d (udf.MaxExprNodes)", n, MaxExprNodes)
 	}
+	if errs := sandboxCheck(name, src, tree.Node); len(errs) > 0 {
+		return nil, errs
+	}
 	if errs := inferParams(name, src, tree.Node, params, env); len(errs) > 0 {
 		return nil, errs
 	}
@@ -339,7 +378,7 @@ func compileExpr(name, src string, params []Param, env *Env, want Type) (*progra
 	var ce *CompileError
 	switch {
 	case ferr == nil:
-		p.fast, p.stack, p.ret = n.fn, c.calls, n.t
+		p.fast, p.pred, p.stack, p.ret = n.fn, n.bl, c.calls, n.t
 	case errors.As(ferr, &ce):
 		return nil, []CompileError{*ce}
 	default: // outside the typed subset: run on the VM

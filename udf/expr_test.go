@@ -107,7 +107,7 @@ func TestUserExprs(t *testing.T) {
 		{"if ok { 1 } else { 2 }", "1", "2", false},
 		// outside the typed subset: expr-lang's VM.
 		{"len(filter([1, 2, 3], # > 1))", "2", "2", true},
-		{"let x = b * 2; x + 1", "15", "error", true},
+		{"all(v, # > 0)", "true", "error", true},
 	}
 	for _, c := range cases {
 		t.Run(c.expr, func(t *testing.T) {
@@ -266,12 +266,19 @@ func TestSandbox(t *testing.T) {
 			t.Errorf("%s compiled", src)
 		}
 	}
+	for _, src := range []string{`len(map(1..1000000, # * 2)) > 0`, `let x = 1; x > 0`, `len(repeat("x", 1000)) > 0`,
+		`reduce([1, 2], #acc + #) > 0`} {
+		if _, errs := CompilePredicate(src, nil, nil); len(errs) == 0 {
+			t.Errorf("%s compiled", src)
+		}
+	}
 	// The VM's memory budget stops runaway allocation.
-	p, errs := CompilePredicate(`len(map(1..1000000, # * 2)) > 0`, nil, nil)
+	cols := []Column{{"v", TypeVector}}
+	p, errs := CompilePredicate(`len(map(v, map(v, map(v, #)))) > 0`, cols, nil)
 	if errs != nil {
 		t.Fatal(errs)
 	}
-	if _, err := p.Eval(nil); !errors.Is(err, ErrExpr) || !strings.Contains(err.Error(), "memory budget") {
+	if _, err := p.Eval(Row{Vec(make([]float64, 100))}); !errors.Is(err, ErrExpr) || !strings.Contains(err.Error(), "memory budget") {
 		t.Fatalf("err = %v", err)
 	}
 }

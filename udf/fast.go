@@ -24,7 +24,9 @@ type stack struct{ vals []Value }
 type cnode struct {
 	t     Type
 	fn    evalFn
-	konst bool // a literal: fn ignores the row
+	konst bool   // a literal: fn ignores the row
+	f64   f64Fn  // optional shortcut of a numeric node (fast_num.go)
+	bl    boolFn // optional shortcut of a bool node
 }
 
 // errUnsupported means the expression uses expr-lang outside the typed
@@ -57,7 +59,16 @@ func (c *fastCompiler) where(n ast.Node) string {
 }
 
 func konst(v Value) cnode {
-	return cnode{t: v.K, konst: true, fn: func(Row, *stack) (Value, error) { return v, nil }}
+	n := cnode{t: v.K, konst: true, fn: func(Row, *stack) (Value, error) { return v, nil }}
+	switch v.K {
+	case TypeBigint, TypeDouble:
+		x, _ := v.AsFloat()
+		n.f64 = func(Row, *stack) (float64, bool, error) { return x, false, nil }
+	case TypeBool:
+		b := v.I != 0
+		n.bl = func(Row, *stack) (bool, bool, error) { return b, false, nil }
+	}
+	return n
 }
 
 func (c *fastCompiler) compile(n ast.Node) (cnode, error) {
@@ -75,13 +86,13 @@ func (c *fastCompiler) compile(n ast.Node) (cnode, error) {
 	case *ast.IdentifierNode:
 		for i, p := range c.params {
 			if p.Name == n.Value {
-				if p.Type == TypeDouble { // a bigint argument for a double parameter
-					return cnode{t: p.Type, fn: func(r Row, _ *stack) (Value, error) {
-						if v := r[i]; v.K == TypeBigint {
-							return Float(float64(v.I)), nil
-						}
-						return r[i], nil
-					}}, nil
+				switch p.Type {
+				case TypeDouble: // also accepts a bigint argument
+					return doubleNode(identF64(i)), nil
+				case TypeBigint:
+					return cnode{t: p.Type, f64: identF64(i), fn: func(r Row, _ *stack) (Value, error) { return r[i], nil }}, nil
+				case TypeBool:
+					return cnode{t: p.Type, bl: identBool(i), fn: func(r Row, _ *stack) (Value, error) { return r[i], nil }}, nil
 				}
 				return cnode{t: p.Type, fn: func(r Row, _ *stack) (Value, error) { return r[i], nil }}, nil
 			}
@@ -147,13 +158,11 @@ func (c *fastCompiler) unary(n *ast.UnaryNode) (cnode, error) {
 		if x.t != TypeBool && x.t != TypeNull {
 			return cnode{}, c.errAt(n, "%s needs a bool, got %s", n.Operator, x.t)
 		}
-		return cnode{t: TypeBool, fn: func(r Row, st *stack) (Value, error) {
-			v, err := f(r, st)
-			if err != nil || v.K == TypeNull {
-				return v, err
-			}
-			return Bool(v.I == 0), nil
-		}}, nil
+		xb := toBool(x)
+		return boolNode(func(r Row, st *stack) (bool, bool, error) {
+			b, null, err := xb(r, st)
+			return !b, null, err
+		}), nil
 	}
 	return cnode{}, errUnsupported
 }
@@ -183,6 +192,9 @@ func (c *fastCompiler) binary(n *ast.BinaryNode) (cnode, error) {
 		if err != nil {
 			return cnode{}, err
 		}
+		if t == TypeDouble {
+			return doubleNode(floatArith(op, toF64(l), toF64(r))), nil
+		}
 		return cnode{t: t, fn: func(row Row, st *stack) (Value, error) {
 			a, err := lf(row, st)
 			if err != nil {
@@ -209,6 +221,9 @@ func (c *fastCompiler) binary(n *ast.BinaryNode) (cnode, error) {
 		if !comparable(l.t, r.t, true) {
 			return cnode{}, c.errAt(n, "cannot compare %s with %s", l.t, r.t)
 		}
+		if floatComparable(l.t, r.t) {
+			return boolNode(floatCompare(op, l, r)), nil
+		}
 		return cnode{t: TypeBool, fn: func(row Row, st *stack) (Value, error) {
 			a, err := lf(row, st)
 			if err != nil {
@@ -230,6 +245,9 @@ func (c *fastCompiler) binary(n *ast.BinaryNode) (cnode, error) {
 	case "<", ">", "<=", ">=":
 		if !comparable(l.t, r.t, false) {
 			return cnode{}, c.errAt(n, "cannot order %s and %s", l.t, r.t)
+		}
+		if floatComparable(l.t, r.t) {
+			return boolNode(floatCompare(op, l, r)), nil
 		}
 		return cnode{t: TypeBool, fn: func(row Row, st *stack) (Value, error) {
 			a, err := lf(row, st)
@@ -263,28 +281,7 @@ func (c *fastCompiler) binary(n *ast.BinaryNode) (cnode, error) {
 				return cnode{}, c.errAt(n, "%s needs bool operands, got %s", op, x.t)
 			}
 		}
-		and := op == "and" || op == "&&"
-		return cnode{t: TypeBool, fn: func(row Row, st *stack) (Value, error) {
-			// Kleene logic: false AND x = false, true OR x = true, else NULL wins.
-			a, err := lf(row, st)
-			if err != nil {
-				return a, err
-			}
-			if a.K != TypeNull && (a.I != 0) != and {
-				return a, nil
-			}
-			b, err := rf(row, st)
-			if err != nil {
-				return b, err
-			}
-			if b.K != TypeNull && (b.I != 0) != and {
-				return b, nil
-			}
-			if a.K == TypeNull || b.K == TypeNull {
-				return Null, nil
-			}
-			return Bool(and), nil
-		}}, nil
+		return boolNode(logic(op == "and" || op == "&&", toBool(l), toBool(r))), nil
 	case "??":
 		t, err := Unify(l.t, r.t)
 		if err != nil {
@@ -460,6 +457,14 @@ func comparable(a, b Type, eq bool) bool {
 	return eq || (a != TypeBool && a != TypeVector)
 }
 
+// floatComparable reports whether a comparison of a and b may run on
+// doubles: both numeric (or NULL) and at least one double. bigint with
+// bigint compares exactly on the generic path.
+func floatComparable(a, b Type) bool {
+	num := func(t Type) bool { return t.Numeric() || t == TypeNull }
+	return num(a) && num(b) && (a == TypeDouble || b == TypeDouble)
+}
+
 // compareLoose is Compare with timestamps comparable to bigints (epoch
 // milliseconds).
 func compareLoose(a, b Value) (int, bool) {
@@ -567,13 +572,28 @@ func (c *fastCompiler) conditional(n *ast.ConditionalNode) (cnode, error) {
 	if err != nil {
 		return cnode{}, c.errAt(n, "branches: %v", err)
 	}
-	cf, af, bf := cond.fn, a.fn, b.fn
+	cb := toBool(cond)
+	if t == TypeDouble {
+		af, bf := toF64(a), toF64(b)
+		return doubleNode(func(row Row, st *stack) (float64, bool, error) {
+			ok, null, err := cb(row, st)
+			if err != nil {
+				return 0, true, err
+			}
+			if ok && !null {
+				return af(row, st)
+			}
+			return bf(row, st)
+		}), nil
+	}
+	af, bf := a.fn, b.fn
 	return cnode{t: t, fn: func(row Row, st *stack) (Value, error) {
-		v, err := cf(row, st)
+		ok, null, err := cb(row, st)
 		if err != nil {
-			return v, err
+			return Null, err
 		}
-		if v.K == TypeBool && v.I != 0 {
+		var v Value
+		if ok && !null {
 			v, err = af(row, st)
 		} else {
 			v, err = bf(row, st) // false or NULL: the else branch, as SQL CASE
