@@ -91,6 +91,9 @@ func sqlErrorOffset(sql, msg string) (int, string) {
 		for b > 0 && !isSpace(sql[b-1]) {
 			b--
 		}
+		if b < s && strings.ContainsRune("(),;=<>!+-*/%|&^~.", rune(sql[s-1])) {
+			b = s - 1
+		}
 		if b < s {
 			text += fmt.Sprintf(" near %q", sql[b:s])
 		}
@@ -120,15 +123,9 @@ func tableTokens(sql string) []SQLTable {
 		case typ == sqlparser.WHERE || typ == sqlparser.GROUP || typ == sqlparser.HAVING || typ == sqlparser.ORDER || typ == sqlparser.LIMIT || typ == sqlparser.UNION || typ == sqlparser.SELECT:
 			inFrom = false
 		case typ == sqlparser.ID && (prev == sqlparser.FROM || prev == sqlparser.JOIN || inFrom && prev == ','):
-			start := end - len(val)
-			if start > 0 && start <= len(sql) && sql[start-1] == '`' {
-				start--
-				if start > 0 && sql[start-1] == '`' {
-					start--
-				}
-			}
-			for start < len(sql) && start >= 0 && !strings.HasPrefix(sql[start:], string(val)) && start < end {
-				start++
+			start := strings.LastIndex(sql[:min(max(end, 0), len(sql))], string(val))
+			if start < 0 {
+				start = end - len(val)
 			}
 			out = append(out, SQLTable{Name: string(val), Offset: max(start, 0)})
 		}
