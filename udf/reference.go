@@ -63,8 +63,10 @@ func WriteMarkdown(w io.Writer) error {
 		}
 	}
 	b.WriteString("\n## Aggregate functions\n\n")
-	b.WriteString("Aggregates ignore NULL inputs (except COUNT(*)); over no rows they give NULL (COUNT gives 0). Every\n" +
-		"state is mergeable and survives checkpoints; `DISTINCT` may precede the argument of any aggregate.\n")
+	b.WriteString("Aggregates ignore NULL inputs (except COUNT(*)); over no rows they give NULL (COUNT and\n" +
+		"APPROX_COUNT_DISTINCT give 0). Every state is mergeable (partitions, sliding-window panes) and\n" +
+		"survives checkpoints; `DISTINCT` may precede the argument of any aggregate (the state then keeps\n" +
+		"every distinct value).\n")
 	for _, a := range Aggregates() {
 		fmt.Fprintf(&b, "\n### %s\n\n", a.Name)
 		writeAggBody(&b, a, true)
