@@ -129,6 +129,16 @@ func (b *binder) posOf(words ...string) specPos {
 			return b.q.pos(off)
 		}
 	}
+	// Operators are not identifier tokens: look for the text.
+	low := strings.ToLower(b.q.text.Value)
+	for _, w := range words {
+		if i := strings.Index(low[min(b.q.clause, len(low)):], strings.ToLower(w)); i >= 0 {
+			return b.q.pos(b.q.clause + i)
+		}
+		if i := strings.Index(low, strings.ToLower(w)); i >= 0 {
+			return b.q.pos(i)
+		}
+	}
 	return b.q.posOf()
 }
 

@@ -399,7 +399,11 @@ func (b *binder) windowProp(fe *sqlparser.FuncExpr, kind WindowKind, end bool, e
 		return nil
 	}
 	if w != *ac.win {
-		b.errf(ErrWindow, pos, "repeat the arguments of the window in GROUP BY: "+windowString(*ac.win, ac.input.Schema()),
+		col := "ts"
+		if et := ac.input.Schema().EventTime; et >= 0 {
+			col = ac.input.Schema().Columns[et].Name
+		}
+		b.errf(ErrWindow, pos, "repeat the arguments of the GROUP BY window: "+windowSQL(*ac.win, col),
 			"%s does not match the GROUP BY window", name)
 		return nil
 	}

@@ -147,7 +147,7 @@ func (b *binder) join(te *sqlparser.JoinTableExpr) (Rel, *scope) {
 		if !sameWindow(lw.Window, rw.Window) {
 			b.errf(ErrJoin, b.posOfExpr(windowEq), "group both stages by the same TUMBLE or HOP window",
 				"a window join needs both sides in the same window: left is %s, right is %s",
-				windowString(lw.Window, Schema{}), windowString(rw.Window, Schema{}))
+				windowSQL(lw.Window, "ts"), windowSQL(rw.Window, "ts"))
 			return nil, nil
 		}
 		if ls0.EventTime < 0 || rs0.EventTime < 0 {

@@ -189,6 +189,33 @@ func windowString(w Window, in Schema) string {
 	return "Window(" + strconv.Itoa(int(w.Kind)) + ")"
 }
 
+// windowSQL prints a window as it is written in SQL, with the time column
+// named col: TUMBLE(ts, INTERVAL 1 MINUTE).
+func windowSQL(w Window, col string) string {
+	switch w.Kind {
+	case Tumble:
+		return "TUMBLE(" + col + ", " + intervalSQL(w.Size) + ")"
+	case Hop:
+		return "HOP(" + col + ", " + intervalSQL(w.Slide) + ", " + intervalSQL(w.Size) + ")"
+	case Session:
+		return "SESSION(" + col + ", " + intervalSQL(w.Gap) + ")"
+	}
+	return windowString(w, Schema{})
+}
+
+// intervalSQL prints milliseconds as INTERVAL n UNIT in the largest exact unit.
+func intervalSQL(ms int64) string {
+	for _, u := range []struct {
+		n    int64
+		name string
+	}{{7 * 86400000, "WEEK"}, {86400000, "DAY"}, {3600000, "HOUR"}, {60000, "MINUTE"}, {1000, "SECOND"}} {
+		if ms != 0 && ms%u.n == 0 {
+			return "INTERVAL " + strconv.FormatInt(ms/u.n, 10) + " " + u.name
+		}
+	}
+	return "INTERVAL " + strconv.FormatInt(ms, 10) + " MILLISECOND"
+}
+
 var joinKindNames = [...]string{IntervalJoin: "interval", WindowJoin: "window", TableJoin: "table"}
 
 func describeJoin(op *JoinOp, l, r Schema) string {

@@ -225,6 +225,14 @@ func syntaxHint(sql string, off int, near string) string {
 			return fmt.Sprintf("CAST takes MySQL type names: write CAST(x AS %s) (SIGNED = bigint, DECIMAL = double, CHAR = string, DATETIME = timestamp)", to)
 		}
 	}
+	words := strings.Fields(before)
+	prev := ""
+	if len(words) > 0 {
+		prev = words[len(words)-1]
+	}
+	if prev == "over" {
+		near = "over"
+	}
 	switch near {
 	case "with":
 		return "WITH is not supported: make each common table expression its own stage and select FROM it"
@@ -234,7 +242,7 @@ func syntaxHint(sql string, off int, near string) string {
 		return ""
 	}
 	if isWord(near) {
-		return fmt.Sprintf("if %s is a column name, it is a reserved word in flowrun SQL: quote it with backticks, `%s`", near, near)
+		return fmt.Sprintf("%s is a reserved word: if it is a column name, quote it with backticks, `%s`", near, near)
 	}
 	return ""
 }

@@ -123,7 +123,16 @@ func Check(p *spec.Pipeline) spec.Diagnostics {
 	}
 	var out spec.Diagnostics
 	for _, d := range own {
-		if isKind(d, ErrSyntax) || lines[key{d.Pos.File, d.Pos.Line}] {
+		if isKind(d, ErrSyntax) {
+			// spec reports the syntax error itself; add what to write
+			// instead when the planner knows it.
+			if d.Hint != "" {
+				d.Msg, d.Hint = "SQL: "+d.Hint, ""
+				out = append(out, d)
+			}
+			continue
+		}
+		if lines[key{d.Pos.File, d.Pos.Line}] {
 			continue
 		}
 		if isKind(d, spec.ErrLimit) && strings.Contains(d.Msg, "bytes") {

@@ -376,8 +376,14 @@ func pruneColumns(ctx *ruleCtx, roots []Rel) []Rel {
 					}
 				}
 			}
+		case *Train:
+			add(n.Input, n.Features...)
+			add(n.Input, n.Label, n.Input.Schema().EventTime)
 		case *Scan:
 			add(n, n.schema.EventTime)
+			if n.Src.Filter != nil {
+				addExpr(n, n.Src.Filter)
+			}
 		default:
 			for _, c := range n.Children() {
 				all(c)
