@@ -115,5 +115,10 @@ func (a *Aggs) AppendResults(dst udf.Row, states []udf.AggState) udf.Row {
 	return dst
 }
 
-// NewStates returns one fresh state for aggregate i (for restores).
-func (a *Aggs) NewStates() []udf.AggState { return a.New() }
+// NewInto appends fresh states, one per aggregate, to dst.
+func (a *Aggs) NewInto(dst []udf.AggState) []udf.AggState {
+	for _, f := range a.news {
+		dst = append(dst, f())
+	}
+	return dst
+}

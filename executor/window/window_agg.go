@@ -1,7 +1,6 @@
 package window
 
 import (
-	"container/heap"
 	"errors"
 	"fmt"
 	"slices"
@@ -41,7 +40,8 @@ import (
 // dead-lettered with class type; a failing key or argument expression with
 // class expr; a row of a new key when the state is full with class
 // state-limit (see state.Limits). Window state is released when a window
-// fires, so a TTL does not apply.
+// fires (a key one window later, so that recurring keys are not re-created
+// every window), so a TTL does not apply.
 type WindowAgg struct {
 	stage   string
 	kind    planner.WindowKind
@@ -59,6 +59,7 @@ type WindowAgg struct {
 
 	keyBuf  []byte
 	keyVals []udf.Value
+	alloc   rowAlloc
 }
 
 var _ executor.Operator = (*WindowAgg)(nil)
@@ -69,11 +70,23 @@ type group struct {
 	hash     uint64
 	wins     []*win
 	firedEnd int64 // session: end of the last fired session
+	idle     int64 // tumble, hop: end of the window after which the key had none
 }
 
 type win struct {
 	start, end int64
 	aggs       []udf.AggState
+	inline     [4]udf.AggState // aggs of up to 4 aggregates, one allocation
+}
+
+func (w *WindowAgg) newWin(start, end int64) *win {
+	wn := &win{start: start, end: end}
+	if n := w.aggs.Len(); n <= len(wn.inline) {
+		wn.aggs = w.aggs.NewInto(wn.inline[:0])
+	} else {
+		wn.aggs = w.aggs.New()
+	}
+	return wn
 }
 
 // New builds the operator of a WindowAggOp node.
@@ -216,6 +229,7 @@ func (w *WindowAgg) initGroup(g *group, key string) {
 	g.keys = slices.Clone(w.keyVals)
 	g.hash = state.HashString(key)
 	g.firedEnd = w.sessionFloor()
+	g.idle = executor.MinWatermark
 }
 
 // sessionFloor is the earliest event time a row of a key without state may
@@ -237,7 +251,7 @@ func (w *WindowAgg) window(g *group, key string, start, end int64) *win {
 		}
 		i--
 	}
-	wn := &win{start: start, end: end, aggs: w.aggs.New()}
+	wn := w.newWin(start, end)
 	g.wins = slices.Insert(g.wins, i, wn)
 	w.timers.add(end, key)
 	return wn
@@ -282,7 +296,7 @@ func (w *WindowAgg) addSession(row udf.Row, ts int64, out executor.Collector) er
 		w.initGroup(g, e.Key)
 	}
 	if lo == hi {
-		wn := &win{start: ts, end: end, aggs: w.aggs.New()}
+		wn := w.newWin(ts, end)
 		g.wins = slices.Insert(g.wins, lo, wn)
 		w.timers.add(end, e.Key)
 		w.aggs.Add(wn.aggs, ts)
@@ -345,11 +359,12 @@ func (w *WindowAgg) fire(end int64, key string, out executor.Collector) {
 		return
 	}
 	g := &e.V
+	fired := false
 	for i, wn := range g.wins {
 		if wn.end != end {
 			continue
 		}
-		row := make(udf.Row, 0, len(g.keys)+2+w.aggs.Len())
+		row := w.alloc.row(len(g.keys) + 2 + w.aggs.Len())[:0]
 		row = append(row, g.keys...)
 		row = append(row, udf.Time(wn.start), udf.Time(wn.end))
 		row = w.aggs.AppendResults(row, wn.aggs)
@@ -358,14 +373,28 @@ func (w *WindowAgg) fire(end int64, key string, out executor.Collector) {
 		if w.kind == planner.Session {
 			g.firedEnd = max(g.firedEnd, end)
 		}
+		fired = true
 		break
 	}
 	if len(g.wins) > 0 {
 		return
 	}
-	if w.kind == planner.Session && g.firedEnd+w.gap > w.wm {
-		// Keep the fired end until no row can touch the session any more.
-		w.timers.add(g.firedEnd+w.gap, key)
+	switch {
+	case w.kind == planner.Session:
+		if g.firedEnd+w.gap > w.wm {
+			// Keep the fired end until no row can touch the session any more.
+			if fired {
+				w.timers.add(g.firedEnd+w.gap, key)
+			}
+			return
+		}
+	case fired && end+w.size > w.wm:
+		// Keep a key that went quiet for one more window: recurring keys
+		// then cost no allocation per window.
+		g.idle = end
+		w.timers.add(end+w.size, key)
+		return
+	case !fired && g.idle+w.size > w.wm:
 		return
 	}
 	w.st.Delete(key)
@@ -378,6 +407,7 @@ func (w *WindowAgg) Snapshot() ([]byte, error) {
 	err := w.st.Encode(enc, func(e *state.Encoder, g *group) error {
 		e.Row(g.keys)
 		e.Varint(g.firedEnd)
+		e.Varint(g.idle)
 		e.Uvarint(uint64(len(g.wins)))
 		for _, wn := range g.wins {
 			e.Varint(wn.start)
@@ -407,9 +437,11 @@ func (w *WindowAgg) Restore(b []byte) error {
 	err = st.Decode(d, func(d *state.Decoder, g *group) error {
 		g.keys = d.Row()
 		g.firedEnd = d.Varint()
+		g.idle = d.Varint()
 		n := d.Len()
 		for i := 0; i < n && d.Err() == nil; i++ {
-			wn := &win{start: d.Varint(), end: d.Varint(), aggs: w.aggs.New()}
+			wn := w.newWin(d.Varint(), 0)
+			wn.end = d.Varint()
 			for _, a := range wn.aggs {
 				d.Agg(a)
 			}
@@ -430,8 +462,12 @@ func (w *WindowAgg) Restore(b []byte) error {
 		for _, wn := range e.V.wins {
 			w.timers.add(wn.end, e.Key)
 		}
-		if len(e.V.wins) == 0 && w.kind == planner.Session {
-			w.timers.add(e.V.firedEnd+w.gap, e.Key)
+		if len(e.V.wins) == 0 {
+			if w.kind == planner.Session {
+				w.timers.add(e.V.firedEnd+w.gap, e.Key)
+			} else {
+				w.timers.add(e.V.idle+w.size, e.Key)
+			}
 		}
 	}
 	return nil
@@ -460,27 +496,68 @@ func (q *timerQueue) add(end int64, key string) {
 	}
 	ks, ok := q.keys[end]
 	if !ok {
-		heap.Push(&q.ends, end)
+		q.ends.push(end)
 	}
 	q.keys[end] = append(ks, key)
 }
 
 func (q *timerQueue) pop() (int64, []string) {
-	end := heap.Pop(&q.ends).(int64)
+	end := q.ends.pop()
 	ks := q.keys[end]
 	delete(q.keys, end)
 	return end, ks
 }
 
+// endHeap is a min-heap of int64 (container/heap would box every value).
 type endHeap []int64
 
-func (h endHeap) Len() int           { return len(h) }
-func (h endHeap) Less(i, j int) bool { return h[i] < h[j] }
-func (h endHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *endHeap) Push(x any)        { *h = append(*h, x.(int64)) }
-func (h *endHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+func (h *endHeap) push(x int64) {
+	*h = append(*h, x)
+	a := *h
+	for i := len(a) - 1; i > 0; {
+		p := (i - 1) / 2
+		if a[p] <= a[i] {
+			break
+		}
+		a[p], a[i] = a[i], a[p]
+		i = p
+	}
+}
+
+func (h *endHeap) pop() int64 {
+	a := *h
+	top := a[0]
+	n := len(a) - 1
+	a[0] = a[n]
+	a = a[:n]
+	for i := 0; ; {
+		l, m := 2*i+1, i
+		if l < n && a[l] < a[m] {
+			m = l
+		}
+		if r := l + 1; r < n && a[r] < a[m] {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		a[i], a[m] = a[m], a[i]
+		i = m
+	}
+	*h = a
+	return top
+}
+
+// rowAlloc hands out output rows carved from shared slabs: one allocation
+// per slab instead of one per row. Rows are capacity-limited, so appending
+// to one never overwrites its neighbour.
+type rowAlloc struct{ slab []udf.Value }
+
+func (a *rowAlloc) row(n int) udf.Row {
+	if len(a.slab) < n {
+		a.slab = make([]udf.Value, max(1024, n))
+	}
+	r := a.slab[:n:n]
+	a.slab = a.slab[n:]
+	return r
 }

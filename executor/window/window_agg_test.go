@@ -287,12 +287,12 @@ func TestWindowAggStateLimit(t *testing.T) {
 	if len(out.dead) != 2 || out.class[0] != executor.ClassStateLimit || out.dead[0][0].S != "c" {
 		t.Fatalf("dead letters %v %v, want the two rows of c with class state-limit", out.class, out.dead)
 	}
-	// Firing the windows frees the keys.
-	if err := op.OnWatermark(1000, out); err != nil {
+	// Firing the windows frees the keys one window later.
+	if err := op.OnWatermark(2000, out); err != nil {
 		t.Fatal(err)
 	}
 	b = &executor.Batch{}
-	b.Append(udf.Row{udf.Str("c"), udf.Time(1500), udf.Float(1), udf.Int(1)}, 9)
+	b.Append(udf.Row{udf.Str("c"), udf.Time(2500), udf.Float(1), udf.Int(1)}, 9)
 	if err := op.Process(0, b, out); err != nil {
 		t.Fatal(err)
 	}
