@@ -90,7 +90,7 @@ var builtins = []*Func{
 			{"REGEXP_LIKE('order', '^[0-9]+$')", "false"},
 			{"REGEXP_LIKE('x', '(')", "error: missing closing )"},
 		},
-		Eval: evalRegexpLike,
+		Eval: evalRegexpLike, ConstCheck: constPattern("REGEXP_LIKE", 1),
 	},
 	{
 		Name: "REGEXP_EXTRACT", Category: catString,
@@ -103,7 +103,7 @@ var builtins = []*Func{
 			{"REGEXP_EXTRACT('k=v', '([a-z]+)=([a-z]+)', 2)", `"v"`},
 			{"REGEXP_EXTRACT('abc', '[0-9]+')", "NULL"},
 		},
-		Eval: evalRegexpExtract,
+		Eval: evalRegexpExtract, ConstCheck: constPattern("REGEXP_EXTRACT", 1),
 	},
 	{
 		Name: "SPLIT_PART", Category: catString,
@@ -248,7 +248,7 @@ var builtins = []*Func{
 			{"EXTRACT('EPOCH', TIMESTAMP '1970-01-01 00:01:00')", "60"},
 			{"EXTRACT('FORTNIGHT', TIMESTAMP '2026-03-01 14:05:09')", "error: unknown unit"},
 		},
-		Eval: evalExtract,
+		Eval: evalExtract, ConstCheck: constUnit("EXTRACT", extractUnits...),
 	},
 	{
 		Name: "TIMESTAMP_DIFF", Category: catTime, Aliases: []string{"TIMESTAMPDIFF"},
@@ -261,7 +261,7 @@ var builtins = []*Func{
 			{"TIMESTAMP_DIFF('MONTH', TIMESTAMP '2026-01-31 00:00:00', TIMESTAMP '2026-02-28 00:00:00')", "0"},
 			{"TIMESTAMP_DIFF('HOUR', TIMESTAMP '2026-03-01 12:00:00', TIMESTAMP '2026-03-01 10:30:00')", "-1"},
 		},
-		Eval: evalTimestampDiff,
+		Eval: evalTimestampDiff, ConstCheck: constUnit("TIMESTAMP_DIFF", calendarUnits...),
 	},
 	{
 		Name: "TIMESTAMP_ADD", Category: catTime, Aliases: []string{"TIMESTAMPADD"},
@@ -273,7 +273,7 @@ var builtins = []*Func{
 			{"TIMESTAMP_ADD('HOUR', 2, TIMESTAMP '2026-03-01 23:00:00')", "2026-03-02T01:00:00.000Z"},
 			{"TIMESTAMP_ADD('MONTH', 1, TIMESTAMP '2026-01-31 08:00:00')", "2026-02-28T08:00:00.000Z"},
 		},
-		Eval: evalTimestampAdd,
+		Eval: evalTimestampAdd, ConstCheck: constUnit("TIMESTAMP_ADD", calendarUnits...),
 	},
 	{
 		Name: "FROM_UNIXTIME", Category: catTime,
@@ -300,7 +300,7 @@ var builtins = []*Func{
 			{"DATE_TRUNC('week', TIMESTAMP '2026-03-01 14:05:09')", "2026-02-23T00:00:00.000Z"},
 			{"DATE_TRUNC('quarter', TIMESTAMP '2026-05-20 00:00:00')", "2026-04-01T00:00:00.000Z"},
 		},
-		Eval: evalDateTrunc,
+		Eval: evalDateTrunc, ConstCheck: constUnit("DATE_TRUNC", calendarUnits...),
 	},
 
 	// ---- Conditional ----
@@ -366,7 +366,7 @@ var builtins = []*Func{
 			{`JSON_VALUE('not json', '$.a')`, "NULL"},
 			{`JSON_VALUE('{}', 'a')`, "error: path must start with $"},
 		},
-		Eval: evalJSONValue,
+		Eval: evalJSONValue, ConstCheck: constJSONPath,
 	},
 
 	// ---- Vector ----

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"hash/fnv"
 	"math"
 	"regexp"
@@ -140,6 +141,19 @@ func compileRegexp(fn, pattern string) (*regexp.Regexp, error) {
 	}
 	regexpCache.m[pattern] = re
 	return re, nil
+}
+
+// constPattern is the ConstCheck of functions taking a pattern at arg.
+func constPattern(fn string, arg int) func(int, Value) error {
+	return func(i int, v Value) error {
+		if i != arg || v.K != TypeString {
+			return nil
+		}
+		if _, err := compileRegexp(fn, v.S); err != nil {
+			return fmt.Errorf("%w: %s", ErrArgs, strings.TrimPrefix(err.Error(), ErrExpr.Error()+": "))
+		}
+		return nil
+	}
 }
 
 func evalRegexpLike(a []Value) (Value, error) {

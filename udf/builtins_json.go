@@ -2,6 +2,7 @@ package udf
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -54,6 +55,16 @@ func parseJSONPath(p string) ([]jsonStep, error) {
 		}
 	}
 	return steps, nil
+}
+
+func constJSONPath(i int, v Value) error {
+	if i != 1 || v.K != TypeString {
+		return nil
+	}
+	if _, err := parseJSONPath(v.S); err != nil {
+		return fmt.Errorf("%w: %s", ErrArgs, strings.TrimPrefix(err.Error(), ErrExpr.Error()+": "))
+	}
+	return nil
 }
 
 func evalJSONValue(a []Value) (Value, error) {

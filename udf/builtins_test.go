@@ -206,3 +206,34 @@ func TestConcurrentCalls(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestConstCheck(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		i    int
+		v    Value
+		err  string
+	}{
+		{"EXTRACT", 0, Str("hour"), ""},
+		{"EXTRACT", 0, Str("fortnight"), "unknown unit"},
+		{"DATE_TRUNC", 0, Str("dayofweek"), "unknown unit"},
+		{"TIMESTAMP_DIFF", 0, Str("MINUTE"), ""},
+		{"TIMESTAMP_ADD", 1, Int(5), ""},
+		{"REGEXP_LIKE", 1, Str("a+"), ""},
+		{"REGEXP_EXTRACT", 1, Str("(a"), "invalid pattern"},
+		{"JSON_VALUE", 1, Str("$.a[0]"), ""},
+		{"JSON_VALUE", 1, Str("$.a["), "missing ]"},
+	} {
+		f, _ := Lookup(c.name)
+		err := f.ConstCheck(c.i, c.v)
+		if c.err == "" {
+			if err != nil {
+				t.Errorf("%s arg %d %v: %v", c.name, c.i, c.v, err)
+			}
+			continue
+		}
+		if !errors.Is(err, ErrArgs) || !strings.Contains(err.Error(), c.err) {
+			t.Errorf("%s arg %d %v: err = %v, want %q", c.name, c.i, c.v, err, c.err)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package udf
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -64,8 +65,23 @@ func parseUnit(fn, s string, allowed ...timeUnit) (timeUnit, error) {
 
 var calendarUnits = []timeUnit{uMillisecond, uSecond, uMinute, uHour, uDay, uWeek, uMonth, uQuarter, uYear}
 
+var extractUnits = []timeUnit{uYear, uQuarter, uMonth, uWeek, uDay, uDayOfWeek, uDayOfYear, uHour, uMinute, uSecond, uMillisecond, uEpoch}
+
+// constUnit is the ConstCheck of functions whose first argument is a unit.
+func constUnit(fn string, allowed ...timeUnit) func(int, Value) error {
+	return func(i int, v Value) error {
+		if i != 0 || v.K != TypeString {
+			return nil
+		}
+		if _, err := parseUnit(fn, v.S, allowed...); err != nil {
+			return fmt.Errorf("%w: %s", ErrArgs, strings.TrimPrefix(err.Error(), ErrExpr.Error()+": "))
+		}
+		return nil
+	}
+}
+
 func evalExtract(a []Value) (Value, error) {
-	u, err := parseUnit("EXTRACT", a[0].S, uYear, uQuarter, uMonth, uWeek, uDay, uDayOfWeek, uDayOfYear, uHour, uMinute, uSecond, uMillisecond, uEpoch)
+	u, err := parseUnit("EXTRACT", a[0].S, extractUnits...)
 	if err != nil {
 		return Null, err
 	}

@@ -19,6 +19,10 @@
 //	t, err := f.Check([]udf.Type{udf.TypeString, udf.TypeBigint, udf.TypeBigint}) // string, nil
 //	v, err := f.Eval([]udf.Value{udf.Str("flowrun"), udf.Int(1), udf.Int(4)})      // "flow", nil
 //
+// When an argument is a literal, the binder also calls Func.ConstCheck (if
+// set) so that a bad unit, regular expression or JSON path is a validation
+// error with a position rather than a runtime error on every row.
+//
 // SQL forms whose first argument is a keyword are passed by the planner as a
 // string literal argument: EXTRACT(HOUR FROM ts) is EXTRACT('HOUR', ts),
 // TIMESTAMP_DIFF(MINUTE, a, b) is TIMESTAMP_DIFF('MINUTE', a, b), and

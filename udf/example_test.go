@@ -169,3 +169,73 @@ func TestExamples(t *testing.T) {
 		}
 	}
 }
+
+// sqlToExpr rewrites a documented SQL example into expr-lang syntax (NULL,
+// TRUE, FALSE outside quotes); ok is false for examples expr-lang cannot
+// spell (TIMESTAMP literals).
+func sqlToExpr(call string) (string, bool) {
+	if strings.Contains(call, "TIMESTAMP '") {
+		return "", false
+	}
+	var b strings.Builder
+	inStr := false
+	for i := 0; i < len(call); i++ {
+		c := call[i]
+		if c == '\'' {
+			inStr = !inStr
+		}
+		if !inStr && (i == 0 || !isIdentByte(call[i-1])) {
+			matched := false
+			for sql, ex := range map[string]string{"NULL": "nil", "TRUE": "true", "FALSE": "false"} {
+				if strings.HasPrefix(call[i:], sql) && (i+len(sql) == len(call) || !isIdentByte(call[i+len(sql)])) {
+					b.WriteString(ex)
+					i += len(sql) - 1
+					matched = true
+					break
+				}
+			}
+			if matched {
+				continue
+			}
+		}
+		b.WriteByte(c)
+	}
+	return b.String(), true
+}
+
+func isIdentByte(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// TestExamplesInExpressions calls every built-in example again from a user
+// function: built-ins must give the same results from SQL and from expr.
+func TestExamplesInExpressions(t *testing.T) {
+	for _, f := range Funcs() {
+		for _, ex := range f.Examples {
+			src, ok := sqlToExpr(ex.Call)
+			if !ok || strings.Contains(src, "-9223372036854775808") { // not an expr-lang integer literal
+				continue
+			}
+			t.Run(ex.Call, func(t *testing.T) {
+				env, errs := CompileUserFuncs([]UserFunc{{Name: "f", Expr: src, Returns: TypeAny}})
+				if errs != nil {
+					if strings.HasPrefix(ex.Want, "error: ") || (ex.Want == "NULL" && strings.Contains(errs[0].Msg, "cannot infer the result type")) {
+						return // caught at compile time; an always-NULL function has no type
+					}
+					t.Fatalf("%s: %v", src, errs)
+				}
+				fn, _ := env.Lookup("f")
+				v, err := fn.Call(nil)
+				if want, ok := strings.CutPrefix(ex.Want, "error: "); ok {
+					if err == nil || !strings.Contains(err.Error(), want) {
+						t.Fatalf("%s = %v, %v; want error containing %q", src, v, err, want)
+					}
+					return
+				}
+				if err != nil || v.String() != ex.Want {
+					t.Fatalf("%s = %v, %v; want %s", src, v, err, ex.Want)
+				}
+			})
+		}
+	}
+}

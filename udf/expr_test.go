@@ -146,7 +146,7 @@ func TestUserExprRuntimeErrors(t *testing.T) {
 		{"b + b", "overflow"},
 		{"-b", "overflow"},
 		{"int(s)", "cannot convert"},
-		{"REGEXP_LIKE(s, \"(\")", "invalid pattern"},
+		{"REGEXP_LIKE(s, s + \"(\")", "invalid pattern"},
 	} {
 		p, errs := compileExpr("f", c.expr, append([]Param(nil), params...), nil, TypeAny)
 		if errs != nil {
@@ -174,6 +174,9 @@ func TestCompileErrors(t *testing.T) {
 		{UserFunc{Name: "f", Params: []Param{{"x", TypeDouble}}, Expr: "now()"}, 1, 1, ""},
 		{UserFunc{Name: "f", Params: []Param{{"x", TypeDouble}}, Expr: "SUBSTRING(x, 1)"}, 1, 1, "SUBSTRING argument 1 (s) must be string"},
 		{UserFunc{Name: "f", Params: []Param{{"s", TypeString}}, Expr: "s matches \"(\""}, 1, 3, "missing closing )"},
+		{UserFunc{Name: "f", Params: []Param{{"s", TypeString}}, Expr: "REGEXP_LIKE(s, \"(\")"}, 1, 16, "REGEXP_LIKE: invalid pattern"},
+		{UserFunc{Name: "f", Params: []Param{{"t", TypeTimestamp}}, Expr: "EXTRACT(\"FORTNIGHT\", t)"}, 1, 9, "unknown unit \"FORTNIGHT\""},
+		{UserFunc{Name: "f", Params: []Param{{"s", TypeString}}, Expr: "JSON_VALUE(s, \"a.b\")"}, 1, 15, "path must start with $"},
 		{UserFunc{Name: "lower", Params: []Param{{"s", TypeString}}, Expr: "s"}, 1, 1, "shadows the built-in"},
 		{UserFunc{Name: "f", Params: []Param{{"x", TypeDouble}}, Expr: "x", Returns: TypeString}, 1, 1, "expression is double, want string"},
 		{UserFunc{Name: "f", Params: []Param{{"x", TypeDouble}}, Expr: ""}, 1, 1, "empty"},

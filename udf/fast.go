@@ -674,12 +674,13 @@ func (c *fastCompiler) call(n ast.Node, name string, argNodes []ast.Node) (cnode
 	}
 	args := make([]evalFn, len(argNodes))
 	types := make([]Type, len(argNodes))
+	consts := make([]bool, len(argNodes))
 	for i, a := range argNodes {
 		x, err := c.compile(a)
 		if err != nil {
 			return x, err
 		}
-		args[i], types[i] = x.fn, x.t
+		args[i], types[i], consts[i] = x.fn, x.t, x.konst
 	}
 	var t Type
 	var err error
@@ -713,6 +714,17 @@ func (c *fastCompiler) call(n ast.Node, name string, argNodes []ast.Node) (cnode
 	} else {
 		t, err = f.Check(types)
 		eval = f.Eval
+		if err == nil && f.ConstCheck != nil {
+			for i, a := range argNodes {
+				if !consts[i] {
+					continue
+				}
+				v, _ := args[i](nil, nil)
+				if cerr := f.ConstCheck(i, v); cerr != nil {
+					return cnode{}, c.errAt(a, "%s", strings.TrimPrefix(cerr.Error(), ErrArgs.Error()+": "))
+				}
+			}
+		}
 	}
 	if err != nil {
 		return cnode{}, c.errAt(n, "%s", strings.TrimPrefix(err.Error(), ErrArgs.Error()+": "))

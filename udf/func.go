@@ -62,7 +62,14 @@ type Func struct {
 	// plain call, e.g. "EXTRACT(HOUR FROM ts)".
 	SQLForms []string
 	// Aliases are other names Lookup accepts (SUBSTR for SUBSTRING).
-	Aliases          []string
+	Aliases []string
+	// ConstCheck, when set, validates argument i when its value is known
+	// before run time (a literal): a time unit, a regular expression, a
+	// JSON path. The binder calls it for each constant argument so that a
+	// mistake is a validation error with a position instead of a runtime
+	// error on every row. The error wraps ErrArgs. Nil: nothing to check.
+	ConstCheck func(i int, v Value) error
+
 	minArgs, maxArgs int // maxArgs < 0: variadic
 }
 
