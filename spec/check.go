@@ -12,19 +12,9 @@ import (
 	"github.com/expr-lang/expr/file"
 	exprparser "github.com/expr-lang/expr/parser"
 
+	"github.com/flowrun/flowrun/ml"
 	"github.com/flowrun/flowrun/udf"
 )
-
-// Algorithms lists the model algorithm names a job file may use.
-var Algorithms = []string{
-	"adwin", "decision_tree", "half_space_trees", "hoeffding_tree", "kmeans", "linear_regression", "linear_svm",
-	"logistic_regression", "matrix_factorization", "naive_bayes", "page_hinkley", "popularity", "zscore_anomaly",
-}
-
-// unsupervised algorithms need no label.
-var unsupervised = map[string]bool{
-	"kmeans": true, "zscore_anomaly": true, "half_space_trees": true, "adwin": true, "page_hinkley": true, "popularity": true,
-}
 
 var (
 	dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
@@ -752,16 +742,19 @@ func (v *validator) model(i int) {
 	m := &v.p.Spec.Models[i]
 	path := fmt.Sprintf("spec.models[%d]", i)
 	label := "model " + m.Name
+	alg, known := ml.Lookup(m.Algorithm)
 	switch {
 	case m.Algorithm == "":
-		v.err(ErrMissing, v.at(path), "%s has no algorithm", label).Hint = "one of " + strings.Join(Algorithms, ", ")
-	case !contains(Algorithms, m.Algorithm):
+		v.err(ErrMissing, v.at(path), "%s has no algorithm", label).Hint = "one of " + strings.Join(ml.Names(), ", ")
+	case !known:
 		d := v.err(ErrValue, v.at(path+".algorithm"), "unknown algorithm %q", m.Algorithm)
-		if h := didYouMean(m.Algorithm, Algorithms); h != "" {
+		if h := didYouMean(m.Algorithm, ml.Names()); h != "" {
 			d.Hint = h
 		} else {
-			d.Hint = "one of " + strings.Join(Algorithms, ", ")
+			d.Hint = "one of " + strings.Join(ml.Names(), ", ")
 		}
+	default:
+		v.hyperParams(m, alg, path, label)
 	}
 	var in *relSchema
 	if m.From == "" {
@@ -769,14 +762,14 @@ func (v *validator) model(i int) {
 	} else if v.ref(m.From, v.at(path+".from"), "from of "+label) != nil {
 		in = v.schemaOf(m.From)
 	}
-	if len(m.Features) == 0 && m.Algorithm != "popularity" {
+	if len(m.Features) == 0 {
 		v.err(ErrMissing, v.at(path), "%s has no features", label)
 	}
 	for j, f := range m.Features {
 		v.column(in, f, v.at(fmt.Sprintf("%s.features[%d]", path, j)), label)
 	}
 	if m.Label == "" {
-		if m.Algorithm != "" && !unsupervised[m.Algorithm] {
+		if known && needsLabel(alg) {
 			v.err(ErrMissing, v.at(path), "%s (%s) has no label", label, m.Algorithm)
 		}
 	} else {
@@ -845,4 +838,86 @@ func (v *validator) sink(i int) {
 		}
 	}
 	v.predicate(s.Where, in, label+" where")
+}
+
+// needsLabel reports whether an algorithm learns from a label column.
+func needsLabel(a *ml.Algorithm) bool {
+	switch a.Kind {
+	case ml.KindClassifier, ml.KindRegressor:
+		return true
+	case ml.KindRecommender:
+		return a.Name != "popularity"
+	}
+	return false
+}
+
+// hyperParams checks a model's hyper-parameters (params:, those written in
+// training:, tuning.params and candidates), its training mode and its
+// metrics against the ml algorithm table.
+func (v *validator) hyperParams(m *Model, alg *ml.Algorithm, path, label string) {
+	for _, e := range alg.Validate(m.Params) {
+		msg := e.Msg
+		p := v.at(path + ".params." + e.Param) // the value
+		if strings.Contains(msg, strconv.Quote(e.Param)) {
+			if kp, ok := m.ParamPos[e.Param]; ok {
+				p = kp // an unknown name: point at the key
+			}
+		} else {
+			msg = "hyper-parameter " + e.Param + ": " + msg
+		}
+		d := v.err(ErrValue, p, "%s: %s", label, msg)
+		if i := strings.Index(d.Msg, " (did you mean "); i >= 0 {
+			d.Hint = strings.TrimSuffix(d.Msg[i+2:], ")")
+			d.Msg = d.Msg[:i]
+		}
+	}
+	if tr := m.Training; tr != nil && tr.Mode != "" && !alg.SupportsMode(tr.Mode) {
+		v.err(ErrValue, v.at(path+".training.mode"), "%s: %s does not support training mode %s", label, alg.Name, tr.Mode).Hint =
+			"supported: " + strings.Join(alg.Modes, ", ")
+	}
+	if t := m.Tuning; t != nil {
+		for _, k := range sortedKeys(t.Params) {
+			if _, ok := alg.Param(k); !ok {
+				d := v.err(ErrValue, v.at(path+".tuning.params."+k), "%s: unknown hyper-parameter %q of %s in tuning", label, k, alg.Name)
+				d.Hint = didYouMean(k, paramNames(alg))
+			}
+		}
+		if t.Metric != "" {
+			v.metric(t.Metric, v.at(path+".tuning.metric"), label)
+		}
+	}
+	for i, c := range m.Candidates {
+		for _, e := range alg.Validate(c) {
+			v.err(ErrValue, v.at(fmt.Sprintf("%s.candidates[%d].%s", path, i, e.Param)), "%s: candidate %d: %s", label, i+1, e.Error())
+		}
+	}
+	if ev := m.Evaluation; ev != nil {
+		for i, name := range ev.Metrics {
+			v.metric(name, v.at(fmt.Sprintf("%s.evaluation.metrics[%d]", path, i)), label)
+		}
+	}
+}
+
+func (v *validator) metric(name string, p Pos, label string) {
+	if _, ok := ml.LookupMetric(name); ok {
+		return
+	}
+	var names []string
+	for _, m := range ml.Metrics {
+		names = append(names, m.Name)
+	}
+	d := v.err(ErrValue, p, "%s: unknown metric %q", label, name)
+	if h := didYouMean(name, names); h != "" {
+		d.Hint = h
+	} else {
+		d.Hint = "one of " + strings.Join(names, ", ")
+	}
+}
+
+func paramNames(a *ml.Algorithm) []string {
+	out := make([]string, len(a.Params))
+	for i, p := range a.Params {
+		out[i] = p.Name
+	}
+	return out
 }

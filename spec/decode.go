@@ -754,7 +754,21 @@ func (d *decoder) decodeStruct(n ast.Node, v reflect.Value, path string, extra f
 		case t == modelType && e.key == "training":
 			d.decodeTraining(e.vn, v, sub)
 		case sf.Type.Kind() == reflect.Map && sf.Type.Elem() == anyType && v.FieldByName(strings.TrimSuffix(sf.Name, "s")+"Pos").IsValid():
+			prev := fv.Interface().(map[string]any) // hyper-parameters from training:
 			d.decode(e.vn, fv, sub, fi)
+			if len(prev) > 0 {
+				cur := fv.Interface().(map[string]any)
+				if cur == nil {
+					cur = map[string]any{}
+				}
+				for k, x := range prev {
+					if _, dup := cur[k]; dup {
+						d.errf(ErrDuplicate, e.vn, "hyper-parameter %q is given twice (in params: and training:)", k)
+					}
+					cur[k] = x
+				}
+				fv.Set(reflect.ValueOf(cur))
+			}
 			pm := v.FieldByName(strings.TrimSuffix(sf.Name, "s") + "Pos")
 			if pm.Type() == posMapType {
 				if es2, ok := d.entries(vn); ok {
@@ -814,7 +828,7 @@ func (d *decoder) decodeTraining(n ast.Node, m reflect.Value, path string) {
 		}
 		model.Params[e.key] = d.toAny(e.vn, 0)
 		model.ParamPos[e.key] = d.nodePos(e.kn)
-		d.setPos(joinPath("params", e.key), e.vn)
+		d.setPos(strings.TrimSuffix(path, ".training")+".params."+e.key, e.vn)
 		return true
 	})
 	model.Training = tr

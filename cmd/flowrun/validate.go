@@ -9,6 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	// The planner registers its binder with spec.RegisterCheck, so that
+	// validate also reports SQL name and type errors.
+	_ "github.com/flowrun/flowrun/planner"
 	"github.com/flowrun/flowrun/spec"
 )
 
