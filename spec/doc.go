@@ -16,7 +16,8 @@
 //	  stages:
 //	    - name: big
 //	      sql: |
-//	        SELECT user_id, amount FROM tx WHERE amount > 100
+//	        SELECT user_id, amount
+//	        FROM tx2 WHERE amount > 100
 //	  sinks:
 //	    - name: out
 //	      from: big
@@ -28,11 +29,11 @@
 //	ds.Format(os.Stderr, func(string) []byte { return ps[0].Src })
 //	if ds.HasErrors() { ... }
 //
-// prints problems such as
+// prints every problem, here one (see ExampleParse):
 //
-//	job.yaml:17:30: error: unknown name "tx2" in FROM
-//	  17 |         SELECT user_id, amount FROM tx2 WHERE amount > 100
-//	     |                                     ^
+//	job.yaml:14:14: error: unknown name "tx2" in FROM of stage big
+//	  14 |         FROM tx2 WHERE amount > 100
+//	     |              ^
 //	  did you mean "tx"?
 //
 // Decoding (Parse, LoadFile, Load) works on the goccy/go-yaml AST: ${VAR}
