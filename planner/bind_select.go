@@ -242,6 +242,11 @@ func (b *binder) selectList(ses sqlparser.SelectExprs, sc *scope, ac *aggCtx) ([
 				continue
 			}
 			name := se.As.String()
+			if c, ok := e.(*ColumnRef); ok && name == "" {
+				if _, isCol := se.Expr.(*sqlparser.ColName); isCol {
+					name = c.Name // as declared: the parser lower-cases keywords such as dateTime
+				}
+			}
 			if name == "" {
 				name = defaultName(se.Expr, i)
 			}

@@ -183,3 +183,51 @@ func TestGolden(t *testing.T) {
 		}
 	}
 }
+
+// TestNexmark plans the Nexmark queries of pipelines/nexmark and compares
+// their logical and physical plans with testdata/nexmark/<query>.txt.
+func TestNexmark(t *testing.T) {
+	files, _ := filepath.Glob("../pipelines/nexmark/*.yaml")
+	if len(files) == 0 {
+		t.Fatal("no Nexmark pipelines")
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".yaml")
+		t.Run(name, func(t *testing.T) {
+			src, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ps, ds := spec.Parse(filepath.Base(f), src)
+			if ds.HasErrors() {
+				t.Fatalf("%v", ds)
+			}
+			var b strings.Builder
+			for _, p := range ps {
+				lp, ds := Logical(p)
+				if ds.HasErrors() {
+					t.Fatalf("%v", ds)
+				}
+				g, _ := Plan(p)
+				fmt.Fprintf(&b, "%s----\n%s", lp, g)
+			}
+			golden := filepath.Join("testdata", "nexmark", name+".txt")
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./planner -update)", err)
+			}
+			if b.String() != string(want) {
+				t.Errorf("plan of %s differs from %s:\n%s", f, golden, b.String())
+			}
+		})
+	}
+}

@@ -647,6 +647,9 @@ func insertExchanges(ctx *ruleCtx, roots []Rel) []Rel {
 			if len(keys) > 0 && slices.Equal(c.Schema().Key, keys) {
 				continue // already partitioned by the key
 			}
+			if _, join := n.(*Join); !join && subset(c.Schema().Key, keys) {
+				continue // rows with equal keys already share a partition
+			}
 			nc[i] = &Exchange{Keys: keys, Input: c}
 			changed = true
 		}
@@ -655,6 +658,19 @@ func insertExchanges(ctx *ruleCtx, roots []Rel) []Rel {
 		}
 		return n.WithChildren(nc...)
 	})
+}
+
+// subset reports whether the non-empty set a is contained in b.
+func subset(a, b []int) bool {
+	if len(a) == 0 {
+		return false
+	}
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	return true
 }
 
 // materializeKeys projects computed group keys as extra columns so that
