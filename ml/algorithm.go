@@ -34,6 +34,9 @@ const (
 	TypeInt    = "int"
 	TypeBool   = "bool"
 	TypeString = "string"
+	// TypeStrings is a list of strings; Enum, when set, constrains each
+	// element. Used by transforms (e.g. window stats), not by algorithms.
+	TypeStrings = "[]string"
 )
 
 // Param describes one hyper-parameter of an Algorithm: its name as written
@@ -260,6 +263,28 @@ func (p *Param) normalize(v any) (any, error) {
 			return nil, fmt.Errorf("must be true or false, got %s", describe(v))
 		}
 		return b, nil
+	case TypeStrings:
+		var out []string
+		switch x := v.(type) {
+		case []string:
+			out = append(out, x...)
+		case []any:
+			for _, e := range x {
+				s, ok := e.(string)
+				if !ok {
+					return nil, fmt.Errorf("must be a list of strings, got element %s", describe(e))
+				}
+				out = append(out, s)
+			}
+		default:
+			return nil, fmt.Errorf("must be a list of strings, got %s", describe(v))
+		}
+		for _, s := range out {
+			if len(p.Enum) > 0 && !contains(p.Enum, s) {
+				return nil, fmt.Errorf("element %q must be one of %s", s, strings.Join(p.Enum, ", "))
+			}
+		}
+		return out, nil
 	case TypeString:
 		s, ok := v.(string)
 		if !ok {
@@ -372,4 +397,19 @@ func ptr(f float64) *float64 { return &f }
 func paramStandardize() Param {
 	return Param{Name: "standardize", Type: TypeBool, Default: true,
 		Doc: "Standardize dense numeric inputs to zero mean and unit variance (statistics learned with the model and saved in it); sparse inputs are used as given."}
+}
+
+func contains(list []string, s string) bool {
+	for _, e := range list {
+		if e == s {
+			return true
+		}
+	}
+	return false
+}
+
+// validateParams checks params against specs (see Algorithm.Validate).
+func validateParams(owner string, specs []Param, params map[string]any) []ParamError {
+	a := &Algorithm{Name: owner, Params: specs}
+	return a.Validate(params)
 }
