@@ -74,7 +74,7 @@ func parseFile(name string, orig []byte, o *options) ([]*Pipeline, Diagnostics) 
 		if _, ok := body.(*ast.CommentGroupNode); ok {
 			continue
 		}
-		p := &Pipeline{Src: orig, src: m}
+		p := &Pipeline{Src: orig, src: m, opts: o}
 		d.pos = map[string]Pos{}
 		p.pos = d.pos
 		d.decode(body, reflect.ValueOf(p).Elem(), "", fieldInfo{})

@@ -54,8 +54,9 @@ type Pipeline struct {
 
 	// src maps offsets to positions; pos holds the position of every value
 	// by path (see PosOf). Both are set by the decoder.
-	src *srcMap
-	pos map[string]Pos
+	src  *srcMap
+	pos  map[string]Pos
+	opts *options // the options it was decoded with (limits for Validate)
 }
 
 // Metadata names a pipeline.

@@ -25,9 +25,12 @@ func RegisterCheck(c Check) {
 }
 
 // Validate checks a decoded pipeline and returns every problem found,
-// sorted by position: its own checks and then those of RegisterCheck.
+// sorted by position: its own checks and then those of RegisterCheck. It
+// uses the limits p was decoded with. Parse, LoadFile and Load call it
+// unless WithoutValidation is given. It may be called concurrently for
+// different pipelines; it does not modify p.
 func Validate(p *Pipeline) Diagnostics {
-	ds := validate(p, newOptions(nil), true)
+	ds := validate(p, p.options(), true)
 	ds.Sort()
 	return ds
 }
@@ -35,9 +38,17 @@ func Validate(p *Pipeline) Diagnostics {
 // ValidateBuiltin runs only the checks of this package, not the
 // registered ones; a registered Check may call it without recursion.
 func ValidateBuiltin(p *Pipeline) Diagnostics {
-	ds := validate(p, newOptions(nil), false)
+	ds := validate(p, p.options(), false)
 	ds.Sort()
 	return ds
+}
+
+// options returns the options p was decoded with, or the defaults.
+func (p *Pipeline) options() *options {
+	if p.opts != nil {
+		return p.opts
+	}
+	return newOptions(nil)
 }
 
 func validate(p *Pipeline, o *options, registered bool) Diagnostics {
