@@ -10,6 +10,7 @@ import (
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/builtin"
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
@@ -284,10 +285,16 @@ func compileUserFunc(uf UserFunc, env *Env) (*Compiled, []CompileError) {
 	if _, ok := LookupAggregate(uf.Name); ok {
 		return nil, errAt("function %q shadows the aggregate function %s; choose another name", uf.Name, strings.ToUpper(uf.Name))
 	}
+	if _, ok := builtin.Index[uf.Name]; ok || exprKeywords[uf.Name] {
+		return nil, errAt("function %q shadows an expr-lang builtin or keyword; choose another name", uf.Name)
+	}
 	seen := map[string]bool{}
 	for _, p := range uf.Params {
 		if !validIdent(p.Name) {
 			return nil, errAt("invalid parameter name %q", p.Name)
+		}
+		if exprKeywords[p.Name] {
+			return nil, errAt("parameter name %q is an expr-lang keyword; choose another name", p.Name)
 		}
 		if seen[p.Name] {
 			return nil, errAt("parameter %q is declared twice", p.Name)
@@ -315,6 +322,12 @@ func CompilePredicate(src string, cols []Column, env *Env) (*Program, []CompileE
 		return nil, errs
 	}
 	return &Program{Src: src, prog: prog}, nil
+}
+
+// exprKeywords cannot name a function or parameter.
+var exprKeywords = map[string]bool{
+	"in": true, "not": true, "and": true, "or": true, "matches": true, "contains": true, "startsWith": true,
+	"endsWith": true, "nil": true, "true": true, "false": true, "let": true, "if": true, "else": true,
 }
 
 func validIdent(s string) bool {
@@ -367,7 +380,17 @@ func compileExpr(name, src string, params []Param, env *Env, want Type) (*progra
 	}
 	vmp, err := expr.Compile(src, exprOptions(envMap, env)...)
 	if err != nil {
-		return nil, []CompileError{fileError(name, src, err)}
+		e := fileError(name, src, err)
+		if unknown, ok := strings.CutPrefix(e.Msg, "unknown name "); ok {
+			cands := names
+			if rest := strings.TrimSpace(src[min(len(src), e.Offset+len(unknown)):]); strings.HasPrefix(rest, "(") {
+				cands = append(append([]string(nil), names...), callableNames(env)...)
+			}
+			if s := suggest(unknown, cands); s != "" {
+				e.Msg += "; did you mean " + s + "?"
+			}
+		}
+		return nil, []CompileError{e}
 	}
 	p := &program{name: name, names: names, vmp: vmp}
 	if name == "" {
@@ -473,6 +496,50 @@ func fileError(name, src string, err error) CompileError {
 		return posError(name, src, pos, fe.Message)
 	}
 	return posError(name, src, 0, firstLine(err))
+}
+
+// callableNames lists the function names an expression may call.
+func callableNames(env *Env) []string {
+	var out []string
+	for _, f := range funcSorted {
+		out = append(out, strings.ToLower(f.Name))
+	}
+	for _, c := range env.Funcs() {
+		out = append(out, c.Name)
+	}
+	return out
+}
+
+// suggest returns the candidate closest to name by edit distance, if close
+// enough to be a likely typo.
+func suggest(name string, cands []string) string {
+	best, bestD := "", max(2, len(name)/3)+1
+	for _, c := range cands {
+		if d := editDistance(strings.ToLower(name), strings.ToLower(c)); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance of a and b (bytes).
+func editDistance(a, b string) int {
+	prev, cur := make([]int, len(b)+1), make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // FunctionNames returns the names callable from an expression of env:

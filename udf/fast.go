@@ -138,7 +138,24 @@ func (c *fastCompiler) unary(n *ast.UnaryNode) (cnode, error) {
 		if n.Operator == "+" {
 			return x, nil
 		}
+		if x.t == TypeDouble {
+			xf := toF64(x)
+			d := doubleNode(func(r Row, st *stack) (float64, bool, error) {
+				v, null, err := xf(r, st)
+				return -v, null, err
+			})
+			if x.konst { // a negative literal stays a constant
+				v, _ := d.fn(nil, nil)
+				return konst(v), nil
+			}
+			return d, nil
+		}
 		where := c.where(n)
+		if x.konst && x.t == TypeBigint {
+			if v, _ := x.fn(nil, nil); v.I != math.MinInt64 {
+				return konst(Int(-v.I)), nil
+			}
+		}
 		return cnode{t: x.t, fn: func(r Row, st *stack) (Value, error) {
 			v, err := f(r, st)
 			switch {
