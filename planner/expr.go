@@ -29,6 +29,13 @@ type Literal struct{ Value udf.Value }
 
 // BinaryOp is one of: + - * / % = != < <= > >= AND OR || (concat).
 // AND and OR follow SQL three-valued logic; comparisons with NULL are NULL.
+// T is the result type: "/" is always double (bigint operands are converted);
+// timestamp ± bigint is a timestamp (the bigint is milliseconds: INTERVAL
+// literals bind to bigint milliseconds); timestamp - timestamp is bigint
+// milliseconds; other arithmetic on a bigint and a double is double. The
+// binder never produces || (in the MySQL dialect it means OR; CONCAT joins
+// strings). BETWEEN binds to (x >= lo AND x <= hi); x IS [NOT] TRUE/FALSE to
+// a Case.
 type BinaryOp struct {
 	Op   string
 	L, R Expr

@@ -69,7 +69,7 @@ type Routing uint8
 // Edge routings.
 const (
 	Forward   Routing = iota // task i to task i (same parallelism)
-	Hash                     // by hash of Keys modulo the consumer's parallelism
+	Hash                     // by hash of Keys modulo the consumer's parallelism; with no Keys every row goes to task 0 (a gather into a node of parallelism 1)
 	Broadcast                // every row to every task
 )
 
@@ -83,6 +83,13 @@ type Edge struct {
 }
 
 // State describes keyed state kept by a node, for limits and snapshots.
+// Names: "windows" and "groups" (aggregates; Key = the input columns of
+// the group keys), "left"/"right" (interval and window joins; Key = the
+// join keys of that input), "table" (table joins; Key = the right input's
+// table key), "dedup" (clean; Key = input columns, TTL = within), "stats"
+// (online statistics of clean and features stages), "window:<output>"
+// (a features window transform; Key = its key columns), "model" (Train).
+// TTL and MaxKeys come from the stage's limits: (a table's ttl for "table").
 type State struct {
 	Name    string        `json:"name"`
 	Key     []int         `json:"key,omitempty"`
@@ -108,7 +115,8 @@ type SourceOp struct {
 	MaxOutOfOrderness spec.Duration `json:"maxOutOfOrderness"`
 	IdleTimeout       spec.Duration `json:"idleTimeout"`
 	AllowedLateness   spec.Duration `json:"allowedLateness"`
-	// Filter is a predicate pushed into the source (nil for none).
+	// Filter is a predicate pushed into the source (nil for none), over
+	// the node's output columns (the decoded subset).
 	Filter Expr `json:"filter,omitempty"`
 }
 
@@ -160,7 +168,10 @@ type AggCall struct {
 // WindowAggOp aggregates rows per key and window and emits one row per
 // key and window when the watermark passes the window end. Output layout:
 // the group keys, window_start, window_end (timestamps), then the aggregates.
-// A ProjectOp/FilterOp after it evaluates the select list and HAVING.
+// A ProjectOp/FilterOp after it evaluates the select list and HAVING. The
+// planner makes every key a ColumnRef of the input (computed keys are
+// projected before the exchange); the output's event-time column is
+// window_end.
 type WindowAggOp struct {
 	Window Window    `json:"window"`
 	Keys   []Expr    `json:"keys"`
@@ -187,7 +198,22 @@ const (
 
 // JoinOp joins its two inputs (port 0 left, port 1 right) on equal keys.
 // Output rows are left ++ right columns; for LEFT joins unmatched left rows
-// get NULLs on the right (emitted when no match is possible any more).
+// get NULLs on the right (emitted when no match is possible any more). The
+// output's event-time column is the left input's.
+//
+//   - IntervalJoin: a pair matches when right.time - left.time is in
+//     [Lower, Upper] (milliseconds, inclusive; either may be negative),
+//     times being the inputs' event-time columns.
+//   - WindowJoin: both inputs are results of the same group window (their
+//     event-time columns are their window ends); rows match when their
+//     window ends and keys are equal. Window.TimeCol is the left input's
+//     window-end column. The window-end equality is not among the keys.
+//   - TableJoin: the right input is the changelog of a table stage; RightKeys
+//     is its table key (in the table's order) and the operator keeps the
+//     latest right row per key, as of the left row's event time.
+//
+// Residual is evaluated over left ++ right (nil when none); conditions on
+// one side only have been pushed into the inputs.
 type JoinOp struct {
 	Kind      JoinKind `json:"kind"`
 	Left      bool     `json:"left"` // LEFT JOIN
@@ -215,7 +241,9 @@ type FeaturesOp struct {
 }
 
 // TrainOp trains a model on its input (mode online or windowed) and
-// publishes versions to the registry.
+// publishes versions to the registry. Features are input columns in the
+// model's order; Label is -1 for unsupervised algorithms. Batch models have
+// no TrainOp (flowrun train fits them).
 type TrainOp struct {
 	Model    spec.Model `json:"model"`
 	Features []int      `json:"features"`
@@ -228,7 +256,7 @@ type SinkOp struct {
 	Stream  string `json:"stream,omitempty"`
 	Subject string `json:"subject,omitempty"`
 	Bucket  string `json:"bucket,omitempty"`
-	Key     []int  `json:"key,omitempty"`
+	Key     []int  `json:"key,omitempty"` // KV key columns: kv.key, else the input's key
 	Format  string `json:"format"`
 	// Where is the sink's expr-lang predicate over the row's columns by
 	// name ("" for none); the executor compiles it with udf.CompilePredicate.
