@@ -1,0 +1,440 @@
+// Package join runs the joins of a plan (planner.JoinOp): stream–stream
+// interval joins, window joins of two windowed stages, and stream–table
+// joins against a stage declared with table:, each in inner and LEFT form.
+//
+//	-- interval join: a payment within 10 minutes after its order
+//	SELECT o.id, p.amount FROM orders AS o JOIN payments AS p
+//	  ON o.id = p.order_id AND p.ts BETWEEN o.ts AND o.ts + INTERVAL 10 MINUTE
+//
+//	Join interval [0, 10m] keys=[#0]=[#1]
+//
+// Output rows are left ++ right; a LEFT join emits an unmatched left row
+// with NULLs on the right once no match is possible any more. Row ids are
+// Mix(left id, right id) (Mix(left id, 0) for an unmatched left row), so a
+// replay emits the same ids.
+package join
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/flowrun/flowrun/executor"
+	"github.com/flowrun/flowrun/executor/eval"
+	"github.com/flowrun/flowrun/executor/state"
+	"github.com/flowrun/flowrun/planner"
+	"github.com/flowrun/flowrun/udf"
+)
+
+// Join runs a JoinOp.
+//
+// Interval join: left row l and right row r match when their keys are
+// equal (NULL keys never match), r.ts − l.ts ∈ [Lower, Upper] and the
+// residual condition is TRUE. Each side keeps its rows per key; a new row
+// probes the other side and is stored. A left row is dropped once
+// l.ts + Upper < watermark (no right row that could match can arrive any
+// more) — that is when a LEFT join emits it with NULLs if it never
+// matched — and a right row once r.ts − Lower < watermark.
+//
+// Window join: the two inputs are results of the same TUMBLE/HOP window;
+// rows match on equal keys and equal window end (their event-time
+// columns). It is the interval join with Lower = Upper = 0 over those
+// columns: matches are emitted as soon as both rows are there, and LEFT
+// rows without a partner when the watermark passes their window end.
+//
+// Table join: the right input is the change stream of a table stage; each
+// key keeps a short history of its versions ordered by event time. A left
+// row joins the version with the greatest event time <= its own, so it
+// waits until the watermark passes its event time (all versions up to it
+// have arrived); versions older than the newest one behind the watermark
+// are dropped. When either input has no event time, the join uses arrival
+// order instead: a left row joins the latest version at once.
+//
+// Late rows (event time < watermark; for the table side, a version behind
+// the watermark) are dead-lettered with class late, since the state they
+// needed may be gone. A row with a NULL event time is dead-lettered with
+// class type, a failing residual with class expr, and a row of a new key
+// when the side's state is full with class state-limit.
+type Join struct {
+	stage        string
+	kind         planner.JoinKind
+	left         bool
+	lkeys, rkeys []int
+	lower, upper int64
+	ltime, rtime int // event-time columns, -1 for none
+	nl, nr       int // column counts of the inputs
+	residual     eval.Predicate
+	lim          state.Limits
+	wm           int64
+	seq          uint64
+
+	// Interval and window joins.
+	ls, rs  *state.Keyed[side]
+	expires expiryHeap
+
+	// Table join.
+	tab     *state.Keyed[versions]
+	pending pendingHeap
+	timed   bool // event-time table join (else arrival order)
+
+	keyBuf  []byte
+	scratch udf.Row
+	alloc   rowAlloc
+}
+
+var _ executor.Operator = (*Join)(nil)
+
+// stored is a buffered row of either side.
+type stored struct {
+	row     udf.Row
+	id      uint64
+	ts      int64
+	seq     uint64
+	matched bool
+}
+
+type side struct{ rows []*stored }
+
+// versions is a table key's history, ordered by event time (then arrival).
+type versions struct{ v []*stored }
+
+// New builds the operator of a JoinOp node; in holds the schemas of the
+// left (port 0) and right (port 1) inputs.
+func New(node *planner.Node, in []planner.Schema, env *eval.Env) (executor.Operator, error) {
+	op, ok := node.Op.(*planner.JoinOp)
+	if !ok {
+		return nil, fmt.Errorf("join: node %d is %T, not a JoinOp", node.ID, node.Op)
+	}
+	if len(in) != 2 {
+		return nil, fmt.Errorf("join: node %d (%s) has %d inputs, want 2", node.ID, node.Stage, len(in))
+	}
+	j, err := NewJoin(op, in[0], in[1], state.LimitsOf(node), env)
+	if err != nil {
+		return nil, fmt.Errorf("join: node %d (%s): %w", node.ID, node.Stage, err)
+	}
+	j.stage = node.Stage
+	return j, nil
+}
+
+// NewJoin builds the operator from the op and its input schemas.
+func NewJoin(op *planner.JoinOp, left, right planner.Schema, lim state.Limits, env *eval.Env) (*Join, error) {
+	j := &Join{
+		kind: op.Kind, left: op.Left,
+		lkeys: op.LeftKeys, rkeys: op.RightKeys,
+		ltime: left.EventTime, rtime: right.EventTime,
+		nl: len(left.Columns), nr: len(right.Columns),
+		lim: lim, wm: executor.MinWatermark,
+	}
+	if len(j.lkeys) != len(j.rkeys) {
+		return nil, fmt.Errorf("%d left keys but %d right keys", len(j.lkeys), len(j.rkeys))
+	}
+	for _, k := range j.lkeys {
+		if k < 0 || k >= j.nl {
+			return nil, fmt.Errorf("left key column %d outside the %d columns", k, j.nl)
+		}
+	}
+	for _, k := range j.rkeys {
+		if k < 0 || k >= j.nr {
+			return nil, fmt.Errorf("right key column %d outside the %d columns", k, j.nr)
+		}
+	}
+	if op.Residual != nil {
+		p, err := eval.CompilePredicate(op.Residual, env)
+		if err != nil {
+			return nil, err
+		}
+		j.residual = p
+	}
+	j.scratch = make(udf.Row, j.nl+j.nr)
+	switch op.Kind {
+	case planner.IntervalJoin, planner.WindowJoin:
+		if j.ltime < 0 || j.rtime < 0 {
+			return nil, fmt.Errorf("an interval or window join needs event time on both inputs")
+		}
+		if op.Kind == planner.IntervalJoin {
+			if op.Lower > op.Upper {
+				return nil, fmt.Errorf("empty time bound [%d, %d]", op.Lower, op.Upper)
+			}
+			j.lower, j.upper = op.Lower, op.Upper
+		} else {
+			if op.Window.Kind == planner.Session {
+				return nil, fmt.Errorf("a window join of session windows is not supported")
+			}
+			if op.Window.TimeCol >= 0 && op.Window.TimeCol < j.nl {
+				j.ltime = op.Window.TimeCol
+			}
+		}
+		lim.TTL = 0 // rows expire by the watermark
+		j.ls, j.rs = state.NewKeyed[side](lim), state.NewKeyed[side](lim)
+	case planner.TableJoin:
+		j.timed = j.ltime >= 0 && j.rtime >= 0
+		if !j.timed {
+			lim.TTL = 0 // no event time to measure it
+		}
+		j.tab = state.NewKeyed[versions](lim)
+	default:
+		return nil, fmt.Errorf("unknown join kind %d", op.Kind)
+	}
+	return j, nil
+}
+
+// Process implements executor.Operator.
+func (j *Join) Process(port int, b *executor.Batch, out executor.Collector) error {
+	for i, row := range b.Rows {
+		var err error
+		switch {
+		case j.kind == planner.TableJoin && port == 0:
+			err = j.tableLeft(row, b.IDs[i], out)
+		case j.kind == planner.TableJoin:
+			err = j.tableRight(row, b.IDs[i], out)
+		default:
+			err = j.streamRow(port, row, b.IDs[i], out)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// eventTime reads a row's event time; ok is false (and the row
+// dead-lettered) when it is NULL or behind the watermark.
+func (j *Join) eventTime(row udf.Row, col int, out executor.Collector) (int64, bool) {
+	if col < 0 {
+		return 0, true
+	}
+	if col >= len(row) || row[col].K == udf.TypeNull {
+		out.DeadLetter(executor.ClassType, "join: event time is NULL", row, nil)
+		return 0, false
+	}
+	ts := row[col].I
+	if ts < j.wm {
+		out.DeadLetter(executor.ClassLate, fmt.Sprintf("late: event time %s is behind the join's watermark %s",
+			udf.FormatTime(ts), udf.FormatTime(j.wm)), row, nil)
+		return 0, false
+	}
+	return ts, true
+}
+
+// emit joins l and r (r nil: NULLs), checking the residual for a pair. It
+// reports whether a row was emitted.
+func (j *Join) emit(l, r *stored, out executor.Collector) (bool, error) {
+	copy(j.scratch, l.row[:j.nl])
+	if r == nil {
+		clear(j.scratch[j.nl:])
+		row := j.alloc.row(len(j.scratch))
+		copy(row, j.scratch)
+		out.Emit(row, state.Mix(l.id, 0))
+		return true, nil
+	}
+	copy(j.scratch[j.nl:], r.row[:j.nr])
+	if j.residual != nil {
+		ok, err := j.residual(j.scratch)
+		if err != nil {
+			if !errors.Is(err, eval.ErrExpr) {
+				return false, err
+			}
+			out.DeadLetter(executor.ClassExpr, err.Error(), slices.Clone(j.scratch), nil)
+			return false, nil
+		}
+		if !ok {
+			return false, nil
+		}
+	}
+	row := j.alloc.row(len(j.scratch))
+	copy(row, j.scratch)
+	out.Emit(row, state.Mix(l.id, r.id))
+	return true, nil
+}
+
+func (j *Join) limitReason() string { return j.lim.LimitReason(j.stage) }
+
+// streamRow handles a row of an interval or window join.
+func (j *Join) streamRow(port int, row udf.Row, id uint64, out executor.Collector) error {
+	isLeft := port == 0
+	tcol, keys, mine, other := j.rtime, j.rkeys, j.rs, j.ls
+	if isLeft {
+		tcol, keys, mine, other = j.ltime, j.lkeys, j.ls, j.rs
+	}
+	if len(row) < j.width(isLeft) {
+		return fmt.Errorf("join: row of %d columns on port %d, want %d", len(row), port, j.width(isLeft))
+	}
+	ts, ok := j.eventTime(row, tcol, out)
+	if !ok {
+		return nil
+	}
+	j.seq++
+	s := &stored{row: row, id: id, ts: ts, seq: j.seq}
+	if state.HasNull(row, keys) {
+		if isLeft && j.left {
+			_, err := j.emit(s, nil, out) // can never match
+			return err
+		}
+		return nil
+	}
+	j.keyBuf = state.AppendRowKey(j.keyBuf[:0], row, keys)
+	e, _, err := mine.Upsert(j.keyBuf, ts)
+	if err != nil {
+		out.DeadLetter(executor.ClassStateLimit, j.limitReason(), row, nil)
+		return nil
+	}
+	if oe := other.Get(j.keyBuf); oe != nil {
+		for _, o := range oe.V.rows {
+			l, r := s, o
+			if !isLeft {
+				l, r = o, s
+			}
+			if d := r.ts - l.ts; d < j.lower || d > j.upper {
+				continue
+			}
+			ok, err := j.emit(l, r, out)
+			if err != nil {
+				return err
+			}
+			if ok {
+				l.matched = true
+			}
+		}
+	}
+	e.V.rows = append(e.V.rows, s)
+	at := ts + j.upper // left: dropped when at < wm
+	if !isLeft {
+		at = ts - j.lower
+	}
+	j.expires.push(expiry{at: at, left: isLeft, key: e.Key})
+	return nil
+}
+
+func (j *Join) width(isLeft bool) int {
+	if isLeft {
+		return j.nl
+	}
+	return j.nr
+}
+
+// OnWatermark implements executor.Operator.
+func (j *Join) OnWatermark(wm int64, out executor.Collector) error {
+	if wm <= j.wm {
+		return nil
+	}
+	j.wm = wm
+	if j.kind == planner.TableJoin {
+		return j.tableWatermark(out)
+	}
+	j.ls.Advance(wm, nil)
+	j.rs.Advance(wm, nil)
+	for len(j.expires) > 0 && j.expires[0].at < wm {
+		x := j.expires.pop()
+		if err := j.expire(x, out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// expire drops the rows of one key and side that can match nothing more.
+func (j *Join) expire(x expiry, out executor.Collector) error {
+	st := j.rs
+	if x.left {
+		st = j.ls
+	}
+	e := st.GetString(x.key)
+	if e == nil {
+		return nil
+	}
+	keep := e.V.rows[:0]
+	for _, s := range e.V.rows {
+		at := s.ts - j.lower
+		if x.left {
+			at = s.ts + j.upper
+		}
+		if at >= j.wm {
+			keep = append(keep, s)
+			continue
+		}
+		if x.left && j.left && !s.matched {
+			if _, err := j.emit(s, nil, out); err != nil {
+				return err
+			}
+		}
+	}
+	clear(e.V.rows[len(keep):])
+	e.V.rows = keep
+	if len(keep) == 0 {
+		st.Delete(x.key)
+	}
+	return nil
+}
+
+// Close implements executor.Operator.
+func (j *Join) Close(executor.Collector) error { return nil }
+
+// expiry says that rows of a key on one side may expire at watermark > at.
+type expiry struct {
+	at   int64
+	left bool
+	key  string
+}
+
+func (a expiry) less(b expiry) bool {
+	if a.at != b.at {
+		return a.at < b.at
+	}
+	if a.left != b.left {
+		return a.left
+	}
+	return strings.Compare(a.key, b.key) < 0
+}
+
+type expiryHeap []expiry
+
+func (h *expiryHeap) push(x expiry) {
+	*h = append(*h, x)
+	a := *h
+	for i := len(a) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !a[i].less(a[p]) {
+			break
+		}
+		a[p], a[i] = a[i], a[p]
+		i = p
+	}
+}
+
+func (h *expiryHeap) pop() expiry {
+	a := *h
+	top := a[0]
+	n := len(a) - 1
+	a[0] = a[n]
+	a[n] = expiry{}
+	a = a[:n]
+	for i := 0; ; {
+		l, m := 2*i+1, i
+		if l < n && a[l].less(a[m]) {
+			m = l
+		}
+		if r := l + 1; r < n && a[r].less(a[m]) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		a[i], a[m] = a[m], a[i]
+		i = m
+	}
+	*h = a
+	return top
+}
+
+// rowAlloc hands out output rows carved from shared slabs.
+type rowAlloc struct{ slab []udf.Value }
+
+func (a *rowAlloc) row(n int) udf.Row {
+	if len(a.slab) < n {
+		a.slab = make([]udf.Value, max(1024, n))
+	}
+	r := a.slab[:n:n]
+	a.slab = a.slab[n:]
+	return r
+}
