@@ -35,8 +35,10 @@ type Aggregate struct {
 	// ValidateConsts checks the values of constant extra arguments (e.g.
 	// 0 <= p <= 1); nil means nothing to check.
 	ValidateConsts func(consts []Value) error
-	// Errors documents the error bound of approximate aggregates.
+	// ErrorBound documents the error bound of approximate aggregates.
 	ErrorBound string
+	// SQLForms lists the accepted SQL spellings when there are several.
+	SQLForms []string
 }
 
 // AggState is the running state of one aggregate for one group (and one

@@ -140,6 +140,9 @@ func writeFuncBody(b *strings.Builder, f *Func, md bool) {
 func writeAggBody(b *strings.Builder, a *Aggregate, md bool) {
 	if md {
 		fmt.Fprintf(b, "```sql\n%s\n```\n\n%s\n\n", a.Signature, a.Doc)
+		if len(a.SQLForms) > 0 {
+			fmt.Fprintf(b, "SQL forms: `%s`.\n\n", strings.Join(a.SQLForms, "`, `"))
+		}
 		if a.ErrorBound != "" {
 			fmt.Fprintf(b, "Error bound: %s.\n\n", a.ErrorBound)
 		}
@@ -154,6 +157,9 @@ func writeAggBody(b *strings.Builder, a *Aggregate, md bool) {
 		return
 	}
 	fmt.Fprintf(b, "%s\n\n%s\n\n", a.Signature, wrap(a.Doc, 78, "  "))
+	if len(a.SQLForms) > 0 {
+		fmt.Fprintf(b, "  SQL forms: %s.\n\n", strings.Join(a.SQLForms, ", "))
+	}
 	if a.ErrorBound != "" {
 		fmt.Fprintf(b, "  Error bound: %s.\n\n", a.ErrorBound)
 	}
