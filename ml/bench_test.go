@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"testing"
+	"time"
 )
 
 func benchData(n, d int) ([]Vector, []float64) { return synthetic(n, d, 42) }
@@ -15,9 +16,18 @@ func benchLearn(b *testing.B, name string, params map[string]any, X []Vector, y 
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	c0 := cpuTime()
 	for i := range b.N {
 		k := i % len(X)
 		m.Learn(X[k], y[k])
+	}
+	reportCPU(b, c0)
+}
+
+// reportCPU reports the process CPU time per op since c0.
+func reportCPU(b *testing.B, c0 time.Duration) {
+	if c := cpuTime() - c0; c > 0 {
+		b.ReportMetric(float64(c.Nanoseconds())/float64(b.N), "cpu-ns/op")
 	}
 }
 
@@ -29,9 +39,11 @@ func benchPredict(b *testing.B, name string, params map[string]any, X []Vector, 
 	b.ReportAllocs()
 	b.ResetTimer()
 	var s float64
+	c0 := cpuTime()
 	for i := range b.N {
 		s += m.Predict(X[i%len(X)])
 	}
+	reportCPU(b, c0)
 	_ = s
 }
 

@@ -45,7 +45,7 @@ func parseOptimizer(s string) optimizer {
 //	  "scaler": {"n": 1000, "mean": [...], "m2": [...]}, // standardize: true (dense inputs)
 //	  "w": [[...]],     // one weight row per output, in standardized space
 //	  "b": [...],       // one intercept per row
-//	  "g": [[...]],     // adagrad Σg², or FTRL n (per coordinate)
+//	  "g": [[...]],     // adagrad Σg², or FTRL √n (per coordinate)
 //	  "z": [[...]],     // FTRL z (per coordinate)
 //	  "gb": [...], "zb": [...], // the same for the intercepts
 //	  "s": [...],       // Pegasos scale: the weights are s·w
@@ -163,6 +163,19 @@ func (m *linear) input(x Vector) Vector {
 	return Vector{Val: m.buf}
 }
 
+// rawScore returns row r's score for an untransformed x, standardizing
+// dense inputs on the fly (no scratch writes).
+func (m *linear) rawScore(r int, x Vector) float64 {
+	if m.st.Scaler == nil || x.Idx != nil {
+		return m.score(r, x)
+	}
+	s := m.st.Scaler.dot(x.Val, m.st.W[r]) + m.st.B[r]
+	if m.st.S != nil {
+		s *= m.st.S[r]
+	}
+	return s
+}
+
 // score returns row r's raw score w_r·x + b_r for a transformed x.
 func (m *linear) score(r int, x Vector) float64 {
 	s := x.Dot(m.st.W[r]) + m.st.B[r]
@@ -265,7 +278,7 @@ func b2f(b bool) float64 {
 //
 //	sgd:     w ← w − η_t (g x + (λ₂/t) w),  η_t = η₀ / t^¼
 //	adagrad: G ← G + g_i²,  w ← w − η₀ g_i / (√G + 1e−8),  g_i = g x_i + (λ₂/t) w_i
-//	ftrl:    σ = (√(n+g_i²) − √n)/α,  z ← z + g_i − σ w,  n ← n + g_i²,
+//	ftrl:    σ = (√(n+g_i²) − √n)/α,  z ← z + g_i − σ w,  n ← n + g_i²  (√n is stored),
 //	         w = 0 if |z| ≤ λ₁ else −(z − sgn(z) λ₁) / ((β + √n)/α + λ₂)
 //
 // (McMahan et al., "Ad Click Prediction: a View from the Trenches", 2013).
@@ -301,33 +314,34 @@ func (m *linear) update(r int, x Vector, g float64) {
 		m.st.GB[r] += g * g
 		m.st.B[r] -= m.lr * g / (math.Sqrt(m.st.GB[r]) + 1e-8)
 	case optFTRL:
-		n, zz := m.st.G[r], m.st.Z[r]
-		a, l1, l2, beta := m.lr, m.l1, m.l2, m.beta
+		// G holds √n, so that each coordinate costs one sqrt and one division.
+		sqn, zz := m.st.G[r], m.st.Z[r]
+		ra, l1, l2, beta := 1/m.lr, m.l1, m.l2, m.beta
 		for k, xi := range x.Val {
 			i := k
 			if x.Idx != nil {
 				i = int(x.Idx[k])
 			}
 			gi := g * xi
-			sq := math.Sqrt(n[i])
-			n[i] += gi * gi
-			sqn := math.Sqrt(n[i])
-			zz[i] += gi - (sqn-sq)/a*w[i]
+			sq := sqn[i]
+			s := math.Sqrt(sq*sq + gi*gi)
+			sqn[i] = s
+			zz[i] += gi - (s-sq)*ra*w[i]
 			zi := zz[i]
 			switch {
 			case zi > l1:
-				w[i] = -(zi - l1) / ((beta+sqn)/a + l2)
+				w[i] = -(zi - l1) / ((beta+s)*ra + l2)
 			case zi < -l1:
-				w[i] = -(zi + l1) / ((beta+sqn)/a + l2)
+				w[i] = -(zi + l1) / ((beta+s)*ra + l2)
 			default:
 				w[i] = 0
 			}
 		}
-		sq := math.Sqrt(m.st.GB[r])
-		m.st.GB[r] += g * g
-		sqn := math.Sqrt(m.st.GB[r])
-		m.st.ZB[r] += g - (sqn-sq)/a*m.st.B[r]
-		m.st.B[r] = -m.st.ZB[r] / ((beta + sqn) / a)
+		sq := m.st.GB[r]
+		s := math.Sqrt(sq*sq + g*g)
+		m.st.GB[r] = s
+		m.st.ZB[r] += g - (s-sq)*ra*m.st.B[r]
+		m.st.B[r] = -m.st.ZB[r] / ((beta + s) * ra)
 	}
 }
 

@@ -53,7 +53,7 @@ func newLinearRegression(b base) (Model, error) {
 func (m *LinearRegression) Learn(x Vector, y float64) { m.learnOne(x, y, true) }
 
 // Predict returns w·x + b.
-func (m *LinearRegression) Predict(x Vector) float64 { return m.score(0, m.input(x)) }
+func (m *LinearRegression) Predict(x Vector) float64 { return m.rawScore(0, x) }
 
 // maxClosedFormDims bounds the dimension of closed-form fits.
 const maxClosedFormDims = 4096

@@ -92,7 +92,7 @@ func (m *LogisticRegression) Learn(x Vector, y float64) { m.learnOne(x, y, true)
 // class (multiclass).
 func (m *LogisticRegression) Predict(x Vector) float64 {
 	if m.rows == 1 {
-		return sigmoid(m.score(0, m.input(x)))
+		return sigmoid(m.rawScore(0, x))
 	}
 	var buf [16]float64
 	p := m.proba(buf[:0], x)

@@ -29,19 +29,34 @@ func (s *scaler) grow(d int) {
 func (s *scaler) learn(x []float64) {
 	s.grow(len(x))
 	s.N++
-	n := s.N
+	rn := 1 / s.N
 	mean, m2, inv := s.Mean[:len(x)], s.M2[:len(x)], s.inv[:len(x)]
 	for i, xi := range x {
 		d := xi - mean[i]
-		mean[i] += d / n
+		mean[i] += d * rn
 		m2[i] += d * (xi - mean[i])
-		v := m2[i] / n
-		if v > 1e-24 {
+		if v := m2[i] * rn; v > 1e-24 {
 			inv[i] = 1 / math.Sqrt(v)
 		} else {
 			inv[i] = 1
 		}
 	}
+}
+
+// dot returns Σ_i w_i (x_i − μ_i)/σ_i without materializing z.
+func (s *scaler) dot(x, w []float64) float64 {
+	n := min(len(x), len(w))
+	x, w = x[:n], w[:n]
+	m := min(n, len(s.Mean))
+	mean, inv := s.Mean[:m], s.inv[:m]
+	var sum float64
+	for i := range m {
+		sum += w[i] * (x[i] - mean[i]) * inv[i]
+	}
+	for i := m; i < n; i++ {
+		sum += w[i] * x[i]
+	}
+	return sum
 }
 
 // fit sets the statistics from a batch of dense vectors (population
