@@ -431,7 +431,6 @@ var (
 	modelType     = reflect.TypeOf(Model{})
 	posMapType    = reflect.TypeOf(map[string]Pos(nil))
 	anyType       = reflect.TypeOf((*any)(nil)).Elem()
-	udfTypeType   = reflect.TypeOf(udf.Type(0))
 	imputeMethods = enumOf(reflect.TypeOf(Impute{}), "Method")
 	outlierMeths  = enumOf(reflect.TypeOf(Outlier{}), "Method")
 )

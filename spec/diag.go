@@ -134,8 +134,14 @@ func (ds Diagnostics) Count(s Severity) int {
 	return n
 }
 
-func (ds Diagnostics) Len() int      { return len(ds) }
+// Len, Swap and Less make Diagnostics a sort.Interface ordered by file,
+// line, column, then errors before warnings.
+func (ds Diagnostics) Len() int { return len(ds) }
+
+// Swap swaps two diagnostics.
 func (ds Diagnostics) Swap(i, j int) { ds[i], ds[j] = ds[j], ds[i] }
+
+// Less orders by position, then severity, then message.
 func (ds Diagnostics) Less(i, j int) bool {
 	a, b := ds[i], ds[j]
 	if a.Pos != b.Pos {
