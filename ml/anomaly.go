@@ -124,7 +124,8 @@ var halfSpaceTreesAlgorithm = &Algorithm{
 	Modes: []string{ModeOnline},
 	Doc: "Streaming half-space trees (Tan, Ting and Liu 2011): random axis-aligned splits of the " +
 		"feature space; a point in a region that held little mass in the previous window is anomalous. " +
-		"Features are min-max scaled with limits learned from the first window. Score in [0, 1].",
+		"Features are min-max scaled with limits learned from the first window. Score in (0, 1]: " +
+		"1 for an empty region, about 0.5 at average density.",
 	Params: []Param{
 		{Name: "n_trees", Type: TypeInt, Default: 25, Min: ptr(1), Max: ptr(1000), Doc: "Number of trees."},
 		{Name: "height", Type: TypeInt, Default: 8, Min: ptr(1), Max: ptr(20), Doc: "Height of each tree."},
@@ -132,7 +133,7 @@ var halfSpaceTreesAlgorithm = &Algorithm{
 			Doc: "Examples per window; the reference mass profile is replaced after each window."},
 		{Name: "size_limit", Type: TypeFloat, Default: 0.1, Min: ptr(0), Max: ptr(1),
 			Doc: "Scoring stops at a node whose reference mass is at most size_limit·window."},
-		{Name: "threshold", Type: TypeFloat, Default: 0.8, Min: ptr(0), Max: ptr(1),
+		{Name: "threshold", Type: TypeFloat, Default: 0.9, Min: ptr(0), Max: ptr(1),
 			Doc: "Score above which an example is anomalous (see IsAnomaly)."},
 	},
 	build: newHalfSpaceTrees,
@@ -157,8 +158,11 @@ type hstState struct {
 //
 //	s(x) = Σ_trees r(node*) · 2^depth(node*)
 //
-// where node* is the deepest node on x's path with r > size_limit·window
-// (or the leaf); the anomaly score is 1 − s(x)/(n_trees·window·2^height).
+// where node* is the first node on x's path with r ≤ size_limit·window
+// (or the leaf). A point in a region of average density has
+// r·2^depth ≈ window in each tree, so with ŝ = s(x)/(n_trees·window) the
+// anomaly score is 1/(1 + ŝ): 1 in a region empty in the last window,
+// about 0.5 at average density, towards 0 in dense regions.
 type HalfSpaceTrees struct {
 	base
 	st        hstState
@@ -329,7 +333,8 @@ func (m *HalfSpaceTrees) Predict(x Vector) float64 {
 			}
 		}
 	}
-	return 1 - s/(float64(m.nTrees)*float64(m.window)*math.Ldexp(1, m.height))
+	s /= float64(m.nTrees) * float64(m.window)
+	return 1 / (1 + s)
 }
 
 // IsAnomaly reports whether score exceeds the threshold.
