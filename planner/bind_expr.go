@@ -183,6 +183,9 @@ func (b *binder) column(c *sqlparser.ColName, ec *exprCtx) Expr {
 		return nil
 	}
 	m := ms[0]
+	if b.quiet == 0 {
+		b.q.advance(words...)
+	}
 	return &ColumnRef{Index: m.idx, Name: m.name, T: m.t}
 }
 
@@ -613,6 +616,9 @@ func (b *binder) call(e *sqlparser.FuncExpr, ec *exprCtx) Expr {
 	name := e.Name.String()
 	lname := strings.ToLower(name)
 	pos := b.q.posOf(name)
+	if b.quiet == 0 {
+		defer b.q.advance(name)
+	}
 	if !e.Qualifier.IsEmpty() {
 		b.errf(ErrUnsupported, b.q.posOf(e.Qualifier.String()), "", "qualified function names are not supported")
 		return nil
@@ -882,11 +888,10 @@ func (b *binder) modelCall(kind ModelCallKind, e *sqlparser.FuncExpr, ec *exprCt
 // modelHasVectorFeatures reports whether some feature of m is a vector
 // column of its training input (then feature counts are not comparable).
 func (b *binder) modelHasVectorFeatures(m *spec.Model) bool {
-	if m.From == "" || b.pl.state[m.From] == 1 {
-		return true
-	}
-	n, ok := b.pl.relation(m.From, m.Pos)
-	if !ok || n == nil {
+	// Only a relation bound already: binding it here could report a false
+	// cycle (a stage may score with a model trained downstream of it).
+	n := b.pl.rels[m.From]
+	if n == nil {
 		return true
 	}
 	s := n.Schema()
@@ -901,11 +906,8 @@ func (b *binder) modelHasVectorFeatures(m *spec.Model) bool {
 // labelType is the type of a classifier's label column (string when it
 // cannot be known).
 func (b *binder) labelType(m *spec.Model) udf.Type {
-	if m.From == "" || m.Label == "" || b.pl.state[m.From] == 1 {
-		return udf.TypeString
-	}
-	n, ok := b.pl.relation(m.From, m.Pos)
-	if !ok || n == nil {
+	n := b.pl.rels[m.From]
+	if m.Label == "" || n == nil {
 		return udf.TypeString
 	}
 	s := n.Schema()

@@ -30,7 +30,7 @@ type aggCtx struct {
 // node, HAVING as a Filter over it and the select list as a Project.
 func (b *binder) bindGrouped(sel *sqlparser.Select, input Rel, sc *scope, aliases map[string]sqlparser.Expr) Rel {
 	q := b.q
-	q.clause = 0
+	q.reset()
 	q.setClause("group")
 	ac := &aggCtx{in: sc, input: input, aliases: aliases}
 	for _, g := range sel.GroupBy {
@@ -103,7 +103,7 @@ func (b *binder) bindGrouped(sel *sqlparser.Select, input Rel, sc *scope, aliase
 	exprs, names := b.selectList(sel.SelectExprs, sc, ac)
 	var having Expr
 	if sel.Having != nil {
-		q.clause = 0
+		q.reset()
 		q.setClause("having")
 		having = b.expr(sel.Having.Expr, &exprCtx{sc: sc, clause: "HAVING", agg: ac})
 		if having != nil && !b.checkBool(having, "HAVING", sel.Having.Expr) {
@@ -231,6 +231,9 @@ func (b *binder) aggExpr(e sqlparser.Expr, ec *exprCtx) (Expr, bool) {
 func (b *binder) aggregate(a *udf.Aggregate, fe *sqlparser.FuncExpr, ec *exprCtx) Expr {
 	ac := ec.agg
 	pos := b.q.posOf(fe.Name.String())
+	if b.quiet == 0 {
+		defer b.q.advance(fe.Name.String())
+	}
 	call := AggCall{Func: a, Distinct: fe.Distinct}
 	inner := &exprCtx{sc: ac.in, clause: "an aggregate's argument"}
 	var types []udf.Type

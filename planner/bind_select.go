@@ -166,7 +166,7 @@ func (b *binder) bindSelect(sel *sqlparser.Select) Rel {
 		return nil
 	}
 	if sel.Where != nil {
-		q.clause = 0
+		q.reset()
 		q.setClause("where")
 		pred := b.expr(sel.Where.Expr, &exprCtx{sc: sc, clause: "WHERE"})
 		if pred != nil {
@@ -175,7 +175,7 @@ func (b *binder) bindSelect(sel *sqlparser.Select) Rel {
 			}
 		}
 	}
-	q.clause = 0
+	q.reset()
 	aliases := selectAliases(sel.SelectExprs)
 	grouped := len(sel.GroupBy) > 0 || sel.Having != nil
 	for _, se := range sel.SelectExprs {
@@ -210,7 +210,7 @@ func selectAliases(ses sqlparser.SelectExprs) map[string]sqlparser.Expr {
 // selectList binds the select list over sc (or, with ac, over the output
 // of an aggregate) and returns the expressions and their names.
 func (b *binder) selectList(ses sqlparser.SelectExprs, sc *scope, ac *aggCtx) ([]Expr, []string) {
-	b.q.clause = 0
+	b.q.reset()
 	b.q.setClause("select")
 	var exprs []Expr
 	var names []string
@@ -341,7 +341,7 @@ func exprWords(e sqlparser.Expr) []string {
 // posOfExpr returns the best position for an error about e.
 func (b *binder) posOfExpr(e sqlparser.Expr) spec.Pos {
 	if w := exprWords(e); w != nil {
-		return b.q.posOf(w...)
+		return b.q.posOfBound(w...)
 	}
 	return b.q.posOf()
 }

@@ -75,6 +75,9 @@ type query struct {
 	toks   []token // offsets in text.Value
 	clause int     // offset where the clause being bound starts
 	shift  []int   // offsets of the parsed text where a byte was inserted
+	// cursor holds, per searched word sequence, the offset of the
+	// occurrence bound last (see advance).
+	cursor map[string]int
 }
 
 // orig maps an offset of the parsed (rewritten) text to text.Value.
@@ -107,9 +110,18 @@ func (q *query) find(words ...string) int {
 	if q == nil || len(words) == 0 {
 		return -1
 	}
-	for _, from := range []int{q.clause, 0} {
+	key := strings.ToLower(strings.Join(words, " "))
+	starts := []int{q.clause, 0}
+	if c, ok := q.cursor[key]; ok && c >= q.clause {
+		starts = []int{c + 1, q.clause, 0}
+	}
+	for _, from := range starts {
 		for i := range q.toks {
 			if q.toks[i].start < from {
+				continue
+			}
+			// An unqualified name does not match the column of t.name.
+			if len(words) == 1 && i > 0 && q.toks[i-1].val == "." {
 				continue
 			}
 			if q.match(i, words) {
@@ -118,6 +130,20 @@ func (q *query) find(words ...string) int {
 		}
 	}
 	return -1
+}
+
+// advance records that words were just bound at their next occurrence, so
+// that a later error about the same words points at a later occurrence.
+func (q *query) advance(words ...string) {
+	if q == nil {
+		return
+	}
+	if off := q.find(words...); off >= 0 {
+		if q.cursor == nil {
+			q.cursor = map[string]int{}
+		}
+		q.cursor[strings.ToLower(strings.Join(words, " "))] = off
+	}
 }
 
 func (q *query) match(i int, words []string) bool {
@@ -169,6 +195,7 @@ func (q *query) setClause(kw string) {
 	for _, t := range q.toks {
 		if t.start >= q.clause && strings.EqualFold(t.val, kw) {
 			q.clause = t.start
+			q.cursor = nil
 			return
 		}
 	}
@@ -323,3 +350,21 @@ func levenshtein(a, b string) int {
 
 // isKind reports whether d is of kind k.
 func isKind(d spec.Diagnostic, k error) bool { return errors.Is(d.Err, k) }
+
+// reset starts searching from the beginning of the query again.
+func (q *query) reset() {
+	if q != nil {
+		q.clause = 0
+		q.cursor = nil
+	}
+}
+
+// posOfBound returns the position of the occurrence of words bound last
+// (see advance), else of the next one: for errors about an expression whose
+// operands were just bound.
+func (q *query) posOfBound(words ...string) spec.Pos {
+	if c, ok := q.cursor[strings.ToLower(strings.Join(words, " "))]; ok && c >= q.clause {
+		return q.pos(c)
+	}
+	return q.posOf(words...)
+}
