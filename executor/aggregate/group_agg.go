@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/flowrun/flowrun/executor"
 	"github.com/flowrun/flowrun/executor/eval"
@@ -138,7 +139,7 @@ func (g *GroupAgg) processRow(row udf.Row, out executor.Collector) error {
 	}
 	s := &e.V
 	if created {
-		s.keys = slices.Clone(g.keyVals)
+		s.keys = ownValues(g.keyVals)
 		s.hash = state.HashString(e.Key)
 		s.born = ts
 		g.newAggs(s)
@@ -240,4 +241,17 @@ func (a *rowAlloc) row(n int) udf.Row {
 	r := a.slab[:n:n]
 	a.slab = a.slab[n:]
 	return r
+}
+
+// ownValues copies key values for state that outlives the input batch:
+// decoded strings may share memory with the input record, so they are
+// cloned (once per key, not per row).
+func ownValues(vs []udf.Value) []udf.Value {
+	out := slices.Clone(vs)
+	for i := range out {
+		if out[i].K == udf.TypeString {
+			out[i].S = strings.Clone(out[i].S)
+		}
+	}
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/flowrun/flowrun/executor"
 	"github.com/flowrun/flowrun/executor/eval"
@@ -226,7 +227,7 @@ func (w *WindowAgg) processRow(row udf.Row, out executor.Collector) error {
 }
 
 func (w *WindowAgg) initGroup(g *group, key string) {
-	g.keys = slices.Clone(w.keyVals)
+	g.keys = ownValues(w.keyVals)
 	g.hash = state.HashString(key)
 	g.firedEnd = w.sessionFloor()
 	g.idle = executor.MinWatermark
@@ -560,4 +561,17 @@ func (a *rowAlloc) row(n int) udf.Row {
 	r := a.slab[:n:n]
 	a.slab = a.slab[n:]
 	return r
+}
+
+// ownValues copies key values for state that outlives the input batch:
+// decoded strings may share memory with the input record, so they are
+// cloned (once per key, not per row).
+func ownValues(vs []udf.Value) []udf.Value {
+	out := slices.Clone(vs)
+	for i := range out {
+		if out[i].K == udf.TypeString {
+			out[i].S = strings.Clone(out[i].S)
+		}
+	}
+	return out
 }
