@@ -79,7 +79,7 @@ func better(metric string, a, b float64) bool {
 	if math.IsNaN(b) {
 		return !math.IsNaN(a)
 	}
-	if lowerIsBetter[metric] {
+	if info, ok := ml.LookupMetric(metric); ok && !info.HigherIsBetter || lowerIsBetter[metric] {
 		return a < b
 	}
 	return a > b

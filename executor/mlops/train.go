@@ -283,13 +283,9 @@ func newTrain(rt *Runtime, jm *jobModel, op *planner.TrainOp, in planner.Schema)
 			if n, err := strconv.ParseInt(p, 10, 64); err == nil {
 				o.pubRows = n
 			} else {
-				var d spec.Duration
-				if err := json.Unmarshal([]byte(strconv.Quote(p)), &d); err != nil {
-					if d2, err2 := time.ParseDuration(p); err2 == nil {
-						d = spec.Duration(d2)
-					} else {
-						return nil, fmt.Errorf("mlops: model %s: publishEvery %q is neither a row count nor a duration", m.Name, p)
-					}
+				d, err := spec.ParseDuration(p)
+				if err != nil {
+					return nil, fmt.Errorf("mlops: model %s: publishEvery %q is neither a row count nor a duration", m.Name, p)
 				}
 				o.pubMs = d.Std().Milliseconds()
 			}
