@@ -578,3 +578,30 @@ func TestQuantileSketch(t *testing.T) {
 		t.Errorf("%d levels", n)
 	}
 }
+
+func TestOutliers(t *testing.T) {
+	for _, method := range OutlierMethods {
+		o, err := NewOutliers(method, 3, 1.5, -10, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(2, 2))
+		for range 5000 {
+			o.Learn(rng.NormFloat64())
+		}
+		if _, out := o.Check(0.5); out {
+			t.Errorf("%s: 0.5 flagged", method)
+		}
+		v, out := o.Check(50)
+		if !out || v >= 50 {
+			t.Errorf("%s: 50 → %v, %v", method, v, out)
+		}
+	}
+	if _, err := NewOutliers("mad", 3, 1.5, 0, 0); err == nil {
+		t.Error("unknown method accepted")
+	}
+	tr, _ := LookupTransform("window")
+	if errs := tr.Validate(map[string]any{"stats": []any{"mean", "median"}, "size": 0}); len(errs) != 2 {
+		t.Errorf("window validation: %v", errs)
+	}
+}

@@ -33,6 +33,16 @@ var Transforms = []*Transform{
 		{Name: "max_categories", Type: TypeInt, Default: 64, Min: ptr(1), Max: ptr(1 << 20),
 			Doc: "Categories kept in order of appearance; others share one extra slot."},
 	}},
+	{Name: "outliers", Doc: "Detect outliers of a numeric column with online limits and drop, clip or flag them (Outliers).", Params: []Param{
+		{Name: "method", Type: TypeString, Default: "zscore", Enum: OutlierMethods,
+			Doc: "zscore: μ ± threshold·σ; iqr: Tukey fences Q1 − k·IQR, Q3 + k·IQR (quantile sketch); bounds: [min, max]."},
+		{Name: "threshold", Type: TypeFloat, Default: 3.0, Min: ptr(0), Doc: "zscore limit."},
+		{Name: "k", Type: TypeFloat, Default: 1.5, Min: ptr(0), Doc: "iqr fence factor."},
+		{Name: "min", Type: TypeFloat, Default: 0.0, Doc: "bounds: lower limit."},
+		{Name: "max", Type: TypeFloat, Default: 0.0, Doc: "bounds: upper limit."},
+		{Name: "action", Type: TypeString, Default: "flag", Enum: []string{"drop", "clip", "flag"},
+			Doc: "What the clean stage does with an outlier."},
+	}},
 	{Name: "scale", Doc: "Online scaling of numeric columns (StandardScaler, MinMaxScaler).", Params: []Param{
 		{Name: "method", Type: TypeString, Default: "standard", Enum: []string{"standard", "minmax"},
 			Doc: "standard: (x − μ)/σ; minmax: (x − min)/(max − min)."},
