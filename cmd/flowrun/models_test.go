@@ -106,3 +106,19 @@ func TestServeRefusesOpenAddrWithoutToken(t *testing.T) {
 		t.Fatalf("serve on 0.0.0.0 without token: %v", err)
 	}
 }
+
+func TestStoreLock(t *testing.T) {
+	store := t.TempDir()
+	unlock, err := lockStore(store, "127.0.0.1:4333")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = flowrunCLI(t, "models", "list", "--store", store)
+	if !errors.As(err, new(userError)) || !strings.Contains(err.Error(), "in use") || !strings.Contains(err.Error(), "--nats nats://127.0.0.1:4333") {
+		t.Fatalf("second opener: %v", err)
+	}
+	unlock()
+	if _, err := flowrunCLI(t, "models", "list", "--store", store); err != nil {
+		t.Fatalf("after unlock: %v", err)
+	}
+}
