@@ -526,16 +526,16 @@ func (a *ModelAPI) serveModel(w http.ResponseWriter, r *http.Request, name strin
 		writeError(w, errorf(http.StatusServiceUnavailable, "registry: %v", err))
 		return
 	}
-	serving := 0
-	a.mu.Lock()
-	if h := a.handles[name]; h != nil {
-		if l := h.Current(); l != nil {
-			serving = l.Version
-		}
+	// KServe v1 readiness: the model is ready when a version is loaded
+	// (this starts following the model if nothing did yet).
+	serving, ready, why := 0, false, ""
+	if l, aerr := a.handle(r.Context(), name); aerr == nil {
+		serving, ready = l.Version, true
+	} else {
+		why = aerr.msg
 	}
-	a.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{
-		"name": e.Name, "summary": summarize(e), "serving_version": serving,
+		"name": e.Name, "ready": ready, "not_ready_reason": why, "summary": summarize(e), "serving_version": serving,
 		"versions": e.Ready(), "aliases": e.Aliases, "events": e.Events,
 	})
 }

@@ -155,7 +155,7 @@ func TestPredict(t *testing.T) {
 		t.Fatalf("list: %d %v", code, out)
 	}
 	code, out = f.do(t, "GET", "/v1/models/fraud", "")
-	if code != 200 || out["serving_version"].(float64) != 1 {
+	if code != 200 || out["serving_version"].(float64) != 1 || out["ready"] != true {
 		t.Fatalf("get: %d %v", code, out)
 	}
 	code, out = f.do(t, "GET", "/metrics", "")
