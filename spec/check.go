@@ -364,6 +364,9 @@ func (v *validator) predicate(t *Text, rel *relSchema, what string) {
 		cols := make([]udf.Column, len(rel.cols))
 		for i, c := range rel.cols {
 			cols[i] = udf.Column{Name: c.Name, Type: c.Type}
+			if c.Type == udf.TypeNull {
+				cols[i].Type = udf.TypeAny // its type was not decoded: reported already
+			}
 		}
 		_, errs := compilePredicate(t.Value, cols, v.env)
 		for _, e := range errs {
@@ -586,7 +589,7 @@ func (v *validator) clean(c *Clean, in *relSchema, path, label string) {
 		if len(c.Dedup.Key) == 0 {
 			v.err(ErrMissing, v.at(path+".dedup"), "%s: dedup needs a key", label)
 		}
-		if c.Dedup.Within <= 0 {
+		if c.Dedup.Within <= 0 && !v.broken(path+".dedup.within") {
 			v.err(ErrMissing, v.at(path+".dedup"), "%s: dedup needs within: (a duration such as 10m)", label)
 		}
 		for j, k := range c.Dedup.Key {
@@ -776,7 +779,7 @@ func (v *validator) model(i int) {
 		v.column(in, m.Label, v.at(path+".label"), label)
 	}
 	if tr := m.Training; tr != nil {
-		if tr.Mode == "windowed" && tr.Window <= 0 {
+		if tr.Mode == "windowed" && tr.Window <= 0 && !v.broken(path+".training.window") {
 			v.err(ErrMissing, v.at(path+".training"), "%s: training mode windowed needs window: (a duration)", label)
 		}
 		if pe := tr.PublishEvery; pe != "" {
@@ -920,4 +923,11 @@ func paramNames(a *ml.Algorithm) []string {
 		out[i] = p.Name
 	}
 	return out
+}
+
+// broken reports whether the value at path was written but could not be
+// decoded (an error was reported for it already).
+func (v *validator) broken(path string) bool {
+	p, ok := v.p.pos[path]
+	return ok && v.p.bad[p]
 }

@@ -77,8 +77,13 @@ func parseFile(name string, orig []byte, o *options) ([]*Pipeline, Diagnostics) 
 		p := &Pipeline{Src: orig, src: m, opts: o}
 		d.pos = map[string]Pos{}
 		p.pos = d.pos
+		before := len(d.ds)
 		d.decode(body, reflect.ValueOf(p).Elem(), "", fieldInfo{})
 		p.Pos = d.nodePos(body)
+		p.bad = map[Pos]bool{}
+		for _, dg := range d.ds[before:] {
+			p.bad[dg.Pos] = true
+		}
 		out = append(out, p)
 	}
 	if len(out) == 0 && len(d.ds) == 0 {

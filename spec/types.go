@@ -56,7 +56,8 @@ type Pipeline struct {
 	// by path (see PosOf). Both are set by the decoder.
 	src  *srcMap
 	pos  map[string]Pos
-	opts *options // the options it was decoded with (limits for Validate)
+	opts *options     // the options it was decoded with (limits for Validate)
+	bad  map[Pos]bool // positions of values the decoder reported errors for
 }
 
 // Metadata names a pipeline.
