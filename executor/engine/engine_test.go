@@ -79,7 +79,9 @@ func testBuild(n *planner.Node, _ []planner.Schema) (executor.Operator, error) {
 	return nil, ErrUnsupported
 }
 
-func testConn(t *testing.T) *jetstream.Conn {
+func testConn(t *testing.T) *jetstream.Conn { return testConnB(t) }
+
+func testConnB(t testing.TB) *jetstream.Conn {
 	t.Helper()
 	srv := jstest.RunServer(t)
 	nc, err := nats.Connect("", nats.InProcessServer(srv))

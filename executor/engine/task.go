@@ -235,6 +235,7 @@ func (t *task) process(i, port int, b *executor.Batch) error {
 	}
 	r := t.ops[i]
 	if r.op == nil { // source without filter: pass on
+		r.ni.stats.Out.Add(int64(b.Len()))
 		return t.after(i, b)
 	}
 	if !r.ni.isSnk && !r.ni.isSrc {
@@ -256,7 +257,7 @@ func (t *task) flush(i int) error {
 	if b == nil {
 		return nil
 	}
-	if !r.ni.isSnk && !r.ni.isSrc {
+	if !r.ni.isSnk {
 		r.ni.stats.Out.Add(int64(b.Len()))
 	}
 	return t.after(i, b)

@@ -33,7 +33,7 @@ type SourceOptions struct {
 	CreateStreams bool
 	// DLQ receives records that fail to decode and late rows. Required.
 	DLQ *DLQ
-	// Stats counts records in and rows out (optional).
+	// Stats counts records in and the event-time position (optional).
 	Stats *executor.Stats
 	// Logger (nil: slog.Default()).
 	Logger *slog.Logger
@@ -338,7 +338,6 @@ func (s *Source) Run(ctx context.Context, emit func(executor.Message) error) err
 		}
 		if st := s.opts.Stats; st != nil {
 			st.In.Add(int64(len(pending)))
-			st.Out.Add(int64(b.Len()))
 		}
 		if b.Len() > 0 {
 			if err := emit(executor.Message{Kind: executor.MsgData, Batch: b}); err != nil {

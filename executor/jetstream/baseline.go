@@ -1,0 +1,99 @@
+package jetstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	jsapi "github.com/nats-io/nats.go/jetstream"
+)
+
+// The raw-JetStream baselines of `flowrun bench` and the Go benchmarks: the
+// ceiling for any pipeline on the same machine, client and server. Publish
+// is PublishLines.
+
+// BaselineConsume reads n messages of stream with a fresh pull consumer
+// (Messages iterator, AckAll every batch messages) and returns how long it
+// took.
+func BaselineConsume(ctx context.Context, c *Conn, stream string, n, batch int) (time.Duration, error) {
+	return baselineRun(ctx, c, stream, n, batch, nil)
+}
+
+// BaselinePassThrough reads n messages of stream and publishes each one
+// unchanged to subject (async, flow control), then waits for every
+// publish ack. It returns how long it took.
+func BaselinePassThrough(ctx context.Context, c *Conn, stream, subject string, n, batch int) (time.Duration, error) {
+	return baselineRun(ctx, c, stream, n, batch, func(m jsapi.Msg) error {
+		return c.PublishAsync(ctx, &nats.Msg{Subject: subject, Data: m.Data()})
+	})
+}
+
+func baselineRun(ctx context.Context, c *Conn, stream string, n, batch int, each func(jsapi.Msg) error) (time.Duration, error) {
+	if batch <= 0 {
+		batch = DefaultBatch
+	}
+	cons, err := c.JS.CreateConsumer(ctx, stream, jsapi.ConsumerConfig{AckPolicy: jsapi.AckAllPolicy, MaxAckPending: 20 * batch})
+	if err != nil {
+		return 0, fmt.Errorf("jetstream: baseline consumer: %w", err)
+	}
+	defer c.JS.DeleteConsumer(context.Background(), stream, cons.CachedInfo().Name)
+	start := time.Now()
+	iter, err := cons.Messages(jsapi.PullMaxMessages(2 * batch))
+	if err != nil {
+		return 0, err
+	}
+	defer iter.Stop()
+	for i := 1; i <= n; i++ {
+		m, err := iter.Next()
+		if err != nil {
+			if errors.Is(err, jsapi.ErrMsgIteratorClosed) {
+				return 0, err
+			}
+			continue
+		}
+		if each != nil {
+			if err := each(m); err != nil {
+				return 0, err
+			}
+		}
+		if i%batch == 0 || i == n {
+			if err := m.Ack(); err != nil {
+				return 0, err
+			}
+		}
+	}
+	if each != nil {
+		if err := c.Flush(ctx); err != nil {
+			return 0, err
+		}
+	}
+	return time.Since(start), nil
+}
+
+// BenchSchema is the schema of BenchRecords, as a job file writes it.
+const BenchSchema = `id: bigint
+key: string
+amount: double
+ts: timestamp
+region: string
+note: string
+qty: bigint`
+
+// BenchRecords returns n JSONL records of about 250 bytes over keys keys,
+// one millisecond of event time apart, deterministic.
+func BenchRecords(n, keys int) []byte {
+	regions := []string{"eu-west-1", "us-east-1", "ap-south-1", "sa-east-1"}
+	const note = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna aliqua ut enim ad"
+	const t0 = 1735689600000 // 2025-01-01
+	buf := make([]byte, 0, n*256)
+	x := uint64(0x9e3779b97f4a7c15)
+	for i := range n {
+		x = mix64(x + uint64(i))
+		buf = fmt.Appendf(buf, `{"id":%d,"key":"key-%06d","amount":%d.%02d,"ts":"%s","region":%q,"note":%q,"qty":%d}`+"\n",
+			i, int(x%uint64(keys)), x>>40%10000, x>>20%100, time.UnixMilli(t0+int64(i)).UTC().Format("2006-01-02T15:04:05.000Z"),
+			regions[x>>8%4], note, x>>32%100)
+	}
+	return buf
+}
