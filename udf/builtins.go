@@ -211,6 +211,7 @@ var builtins = []*Func{
 		Signature: "GREATEST(x T...) T",
 		Doc:       "Returns the largest argument (numbers, strings, timestamps or bools, all of one kind; bigint and double mix as double). NULL if any argument is NULL (as in MySQL).",
 		Examples:  []Example{{"GREATEST(1, 5, 3)", "5"}, {"GREATEST(1, 2.5)", "2.5"}, {"GREATEST('a', 'b')", `"b"`}, {"GREATEST(1, NULL)", "NULL"}},
+		Check:     checkOrderedT("GREATEST(x T...) T"),
 		Eval:      evalGreatest,
 	},
 	{
@@ -218,6 +219,7 @@ var builtins = []*Func{
 		Signature: "LEAST(x T...) T",
 		Doc:       "Returns the smallest argument; see GREATEST. NULL if any argument is NULL.",
 		Examples:  []Example{{"LEAST(4, 2, 8)", "2"}, {"LEAST(3, 1.5)", "1.5"}},
+		Check:     checkOrderedT("LEAST(x T...) T"),
 		Eval:      evalLeast,
 	},
 
@@ -309,7 +311,6 @@ var builtins = []*Func{
 		Signature: "IF(cond bool, then T, else T) T",
 		Doc:       "Returns then when cond is true, else else (a NULL cond counts as false). Only the chosen branch matters for the result, but both are evaluated.",
 		Examples:  []Example{{"IF(TRUE, 1, 2)", "1"}, {"IF(NULL, 1, 2.5)", "2.5"}},
-		Check:     checkIf,
 		Eval:      evalIf,
 	},
 	{

@@ -434,15 +434,26 @@ func extreme(fn string, a []Value, sign int) (Value, error) {
 	return Coerce(best, argsType(a))
 }
 
+// checkOrderedT is the signature's checker, also refusing vectors, which
+// have no order.
+func checkOrderedT(signature string) func([]Type) (Type, error) {
+	sig, err := parseSignature(signature)
+	if err != nil {
+		panic("udf: " + err.Error())
+	}
+	return func(args []Type) (Type, error) {
+		t, err := sig.check(args)
+		if err == nil && t == TypeVector {
+			return TypeNull, fmt.Errorf("%w: %s of vectors: vectors are not ordered", ErrArgs, sig.name)
+		}
+		return t, err
+	}
+}
+
 func evalGreatest(a []Value) (Value, error) { return extreme("GREATEST", a, 1) }
 func evalLeast(a []Value) (Value, error)    { return extreme("LEAST", a, -1) }
 
 // ---- conditional ----
-
-func checkIf(args []Type) (Type, error) {
-	sig, _ := parseSignature("IF(cond bool, then T, else T) T")
-	return sig.check(args)
-}
 
 func evalIf(a []Value) (Value, error) {
 	r := a[2]

@@ -73,6 +73,7 @@ func TestCheckErrors(t *testing.T) {
 		{"CONCAT", nil, "at least 1"},
 		{"IF", []Type{TypeBigint, TypeBigint, TypeBigint}, "argument 1 (cond) must be bool"},
 		{"EXTRACT", []Type{TypeString, TypeBigint}, "must be timestamp"},
+		{"GREATEST", []Type{TypeVector, TypeVector}, "not ordered"},
 	} {
 		f, _ := Lookup(c.name)
 		_, err := f.Check(c.args)
