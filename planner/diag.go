@@ -260,6 +260,10 @@ func syntaxHint(sql string, off int, near string) string {
 	if prev == "over" {
 		near = "over"
 	}
+	if reservedNames[prev] && !reservedNames[near] {
+		// "SELECT interval FROM t" fails at FROM: blame the word before.
+		near = prev
+	}
 	switch near {
 	case "with":
 		return "WITH is not supported: make each common table expression its own stage and select FROM it"
@@ -272,6 +276,14 @@ func syntaxHint(sql string, off int, near string) string {
 		return fmt.Sprintf("%s is a reserved word: if it is a column name, quote it with backticks, `%s`", near, near)
 	}
 	return ""
+}
+
+// reservedNames are reserved words that people use as column names.
+var reservedNames = map[string]bool{
+	"interval": true, "key": true, "end": true, "order": true, "group": true, "desc": true,
+	"asc": true, "limit": true, "values": true, "default": true, "index": true, "table": true,
+	"column": true, "database": true, "schema": true, "primary": true, "unique": true, "to": true,
+	"left": true, "right": true, "join": true, "case": true, "when": true, "then": true, "else": true,
 }
 
 func isWord(s string) bool {
