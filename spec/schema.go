@@ -239,13 +239,13 @@ func (g *schemaGen) structSchema(t reflect.Type) map[string]any {
 			required = append(required, name)
 		}
 	}
-	s := map[string]any{"type": "object", "properties": props, "additionalProperties": false}
+	s := map[string]any{"type": "object", "properties": props, "additionalProperties": false,
+		// Extension fields (x-...) are ignored anywhere, e.g. to hold anchors.
+		"patternProperties": map[string]any{"^x-": map[string]any{}}}
 	if len(required) > 0 {
 		s["required"] = required
 	}
 	switch t {
-	case reflect.TypeOf(Pipeline{}):
-		s["patternProperties"] = map[string]any{"^x-": map[string]any{}}
 	case reflect.TypeOf(Training{}):
 		// Hyper-parameters of the algorithm may be written next to mode.
 		s["additionalProperties"] = map[string]any{"type": []string{"number", "string", "boolean", "array", "object"}}
