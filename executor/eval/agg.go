@@ -105,10 +105,8 @@ func Merge(dst, src []udf.AggState) {
 func (a *Aggs) AppendResults(dst udf.Row, states []udf.AggState) udf.Row {
 	for i, s := range states {
 		v := s.Result()
-		if t := a.types[i]; v.K != t && v.K != udf.TypeNull && t != udf.TypeAny && t != udf.TypeNull {
-			if c, err := udf.Coerce(v, t); err == nil {
-				v = c
-			}
+		if t := a.types[i]; v.K != t {
+			v = widen(v, t)
 		}
 		dst = append(dst, v)
 	}

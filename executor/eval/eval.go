@@ -191,11 +191,22 @@ func (c *compiler) call(argExprs []planner.Expr, t udf.Type, f func([]udf.Value)
 		if err != nil {
 			return udf.Null, err
 		}
-		if v.K != t && v.K != udf.TypeNull && t != udf.TypeAny {
-			return udf.Coerce(v, t)
+		if v.K != t {
+			return widen(v, t), nil
 		}
 		return v, nil
 	}, nil
+}
+
+// widen converts v to t where that only widens (bigint to double or
+// timestamp), so a function result takes the type the binder assigned;
+// anything else passes unchanged.
+func widen(v udf.Value, t udf.Type) udf.Value {
+	if v.K == udf.TypeBigint && (t == udf.TypeDouble || t == udf.TypeTimestamp) {
+		w, _ := udf.Coerce(v, t)
+		return w
+	}
+	return v
 }
 
 func (c *compiler) compileList(es []planner.Expr) ([]Fn, error) {
@@ -232,12 +243,7 @@ func (c *compiler) caseExpr(e *planner.Case) (Fn, error) {
 		}
 	}
 	t := e.T
-	coerce := func(v udf.Value) (udf.Value, error) {
-		if v.K != t && v.K != udf.TypeNull && t != udf.TypeAny && t != udf.TypeNull {
-			return udf.Coerce(v, t)
-		}
-		return v, nil
-	}
+	coerce := func(v udf.Value) (udf.Value, error) { return widen(v, t), nil }
 	return func(row udf.Row) (udf.Value, error) {
 		for _, b := range bs {
 			cv, err := b.cond(row)

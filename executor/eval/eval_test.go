@@ -161,6 +161,17 @@ func TestComparisons(t *testing.T) {
 		if err != nil || !udf.Equal(got, c.want) {
 			t.Errorf("%v %s %v = %v, %v; want %v", c.a, c.op, c.b, got, err, c.want)
 		}
+		// The column-literal fast paths, both ways round.
+		colA := &planner.ColumnRef{Index: 0, T: c.a.K}
+		got, err = evalOne(t, bin(c.op, colA, lit(c.b), udf.TypeBool), udf.Row{c.a})
+		if err != nil || !udf.Equal(got, c.want) {
+			t.Errorf("col(%v) %s %v = %v, %v; want %v", c.a, c.op, c.b, got, err, c.want)
+		}
+		colB := &planner.ColumnRef{Index: 0, T: c.b.K}
+		got, err = evalOne(t, bin(c.op, lit(c.a), colB, udf.TypeBool), udf.Row{c.b})
+		if err != nil || !udf.Equal(got, c.want) {
+			t.Errorf("%v %s col(%v) = %v, %v; want %v", c.a, c.op, c.b, got, err, c.want)
+		}
 	}
 	for _, c := range [][2]udf.Value{{udf.Str("a"), udf.Int(1)}, {udf.Vec([]float64{1}), udf.Vec([]float64{2})}} {
 		if _, err := evalOne(t, bin("<", lit(c[0]), lit(c[1]), udf.TypeBool), nil); !errors.Is(err, ErrExpr) {
@@ -371,6 +382,31 @@ func TestCalls(t *testing.T) {
 	}
 	if _, err := Compile(&planner.UserCall{Name: "f"}, nil); !errors.Is(err, ErrCompile) {
 		t.Errorf("user call without Funcs: %v", err)
+	}
+
+	funcs, errs := udf.CompileUserFuncs([]udf.UserFunc{{
+		Name:   "risk_bucket",
+		Params: []udf.Param{{Name: "amount", Type: udf.TypeDouble}},
+		Expr:   `amount > 1000 ? "high" : (amount > 100 ? "mid" : "low")`,
+	}})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	amount := &planner.ColumnRef{Index: 0, Name: "amount", T: udf.TypeDouble}
+	u, err := Compile(&planner.UserCall{Name: "RISK_BUCKET", Args: []planner.Expr{amount}, T: udf.TypeString}, &Env{Funcs: funcs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		x    udf.Value
+		want string
+	}{{udf.Float(5000), `"high"`}, {udf.Float(250), `"mid"`}, {udf.Float(3), `"low"`}} {
+		if v, err := u(udf.Row{c.x}); err != nil || v.String() != c.want {
+			t.Errorf("risk_bucket(%v) = %v, %v; want %s", c.x, v, err, c.want)
+		}
+	}
+	if _, err := Compile(&planner.UserCall{Name: "nope"}, &Env{Funcs: funcs}); !errors.Is(err, ErrCompile) {
+		t.Errorf("unknown user function: %v", err)
 	}
 }
 

@@ -26,6 +26,9 @@ func (c *compiler) binary(e *planner.BinaryOp) (Fn, error) {
 	case "OR":
 		return orFn(l, r), nil
 	case "=", "==", "!=", "<>", "<", "<=", ">", ">=":
+		if f := compareColLit(op, e.L, e.R); f != nil {
+			return f, nil
+		}
 		return compareFn(op, l, r), nil
 	case "||":
 		return func(row udf.Row) (udf.Value, error) {
@@ -543,3 +546,117 @@ func literalSet(list []planner.Expr) (*litSet, bool) {
 	}
 	return s, true
 }
+
+// compareColLit is the fast path of `column op literal` (or the mirror)
+// for a numeric, timestamp or string literal: it reads the column directly
+// and compares without the generic dispatch. Other value kinds at run time
+// fall back to Compare.
+func compareColLit(op string, le, re planner.Expr) Fn {
+	col, lok := le.(*planner.ColumnRef)
+	lit, rok := re.(*planner.Literal)
+	if !lok || !rok {
+		if c, ok := re.(*planner.ColumnRef); ok {
+			if l, ok := le.(*planner.Literal); ok {
+				col, lit = c, l
+				op = mirror[op]
+			}
+		}
+	}
+	if col == nil || lit == nil || col.Index < 0 {
+		return nil
+	}
+	v := lit.Value
+	i := col.Index
+	var lt, eq, gt bool // result for c < 0, c == 0, c > 0
+	switch op {
+	case "=", "==":
+		eq = true
+	case "!=", "<>":
+		lt, gt = true, true
+	case "<":
+		lt = true
+	case "<=":
+		lt, eq = true, true
+	case ">":
+		gt = true
+	case ">=":
+		gt, eq = true, true
+	default:
+		return nil
+	}
+	res := func(c int) udf.Value {
+		switch {
+		case c < 0:
+			return udf.Bool(lt)
+		case c > 0:
+			return udf.Bool(gt)
+		}
+		return udf.Bool(eq)
+	}
+	eqOnly := (lt == gt) && !(lt && eq)
+	slow := func(a udf.Value) (udf.Value, error) {
+		c, ordered, err := Compare(a, v)
+		if err != nil {
+			return udf.Null, err
+		}
+		if !ordered && !eqOnly {
+			return udf.Null, exprErr("%s values have no order", a.K)
+		}
+		return res(c), nil
+	}
+	switch v.K {
+	case udf.TypeBigint, udf.TypeTimestamp:
+		x := v.I
+		return func(row udf.Row) (udf.Value, error) {
+			if i >= len(row) {
+				return udf.Null, exprErr("row has %d columns, column %d missing", len(row), i)
+			}
+			a := row[i]
+			switch a.K {
+			case udf.TypeNull:
+				return udf.Null, nil
+			case v.K:
+				return res(cmpInt(a.I, x)), nil
+			case udf.TypeDouble:
+				return res(cmpFloatInt(a.F, x)), nil
+			}
+			return slow(a)
+		}
+	case udf.TypeDouble:
+		x := v.F
+		return func(row udf.Row) (udf.Value, error) {
+			if i >= len(row) {
+				return udf.Null, exprErr("row has %d columns, column %d missing", len(row), i)
+			}
+			a := row[i]
+			switch a.K {
+			case udf.TypeNull:
+				return udf.Null, nil
+			case udf.TypeDouble:
+				return res(cmpFloat(a.F, x)), nil
+			case udf.TypeBigint:
+				return res(-cmpFloatInt(x, a.I)), nil
+			}
+			return slow(a)
+		}
+	case udf.TypeString:
+		x := v.S
+		return func(row udf.Row) (udf.Value, error) {
+			if i >= len(row) {
+				return udf.Null, exprErr("row has %d columns, column %d missing", len(row), i)
+			}
+			a := row[i]
+			switch a.K {
+			case udf.TypeNull:
+				return udf.Null, nil
+			case udf.TypeString:
+				return res(strings.Compare(a.S, x)), nil
+			}
+			return slow(a)
+		}
+	}
+	return nil
+}
+
+// mirror maps an operator to the one with swapped operands.
+var mirror = map[string]string{"=": "=", "==": "==", "!=": "!=", "<>": "<>", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
