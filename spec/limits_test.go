@@ -25,6 +25,17 @@ func billionLaughs() string {
 	return b.String()
 }
 
+// mergeBomb nests merge keys of 10 aliases each, 9 levels deep.
+func mergeBomb() string {
+	var b strings.Builder
+	b.WriteString("apiVersion: flowrun.dev/v1\nkind: Pipeline\nx-0: &l0 {a: 1, b: 2}\n")
+	for i := 1; i <= 9; i++ {
+		fmt.Fprintf(&b, "x-%d: &l%d {<<: [%s]}\n", i, i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*l%d, ", i-1), 10), ", "))
+	}
+	b.WriteString("metadata:\n  <<: *l9\n  name: x\n")
+	return b.String()
+}
+
 func TestLimits(t *testing.T) {
 	deepFlow := "apiVersion: flowrun.dev/v1\nspec: " + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + "\n"
 	var deepBlock strings.Builder
@@ -40,6 +51,7 @@ func TestLimits(t *testing.T) {
 		hint      string
 	}{
 		{"billion laughs", billionLaughs(), nil, "max yaml nodes", "--max-yaml-nodes"},
+		{"merge-key bomb", mergeBomb(), nil, "max yaml nodes", "--max-yaml-nodes"},
 		{"deep flow", deepFlow, nil, "max depth", "--max-depth"},
 		{"deep block", deepBlock.String(), nil, "max depth", "--max-depth"},
 		{"file size", strings.Repeat("# x\n", 100), []Option{WithMaxFileSize(64)}, "max file size", "--max-file-size"},
