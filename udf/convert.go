@@ -2,26 +2,27 @@ package udf
 
 import (
 	"fmt"
+	"github.com/expr-lang/expr/types"
 	"math"
 	"reflect"
 )
 
-// goZero returns a Go value of the type expr-lang sees for a column of type
-// t, used to type-check expressions. Timestamps are epoch milliseconds (int).
-func goZero(t Type) any {
+// exprType returns the type expr-lang's checker sees for a column of type
+// t. Timestamps are epoch milliseconds (int); TypeAny is expr-lang's any.
+func exprType(t Type) types.Type {
 	switch t {
 	case TypeBigint, TypeTimestamp:
-		return int(0)
+		return types.Int
 	case TypeDouble:
-		return float64(0)
+		return types.Float64
 	case TypeString:
-		return ""
+		return types.String
 	case TypeBool:
-		return false
+		return types.Bool
 	case TypeVector:
-		return []float64(nil)
+		return types.TypeOf([]float64(nil))
 	}
-	return nil
+	return types.Any
 }
 
 // ToGo converts v to the Go value expr-lang's VM works with: nil for NULL,

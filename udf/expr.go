@@ -13,6 +13,7 @@ import (
 	"github.com/expr-lang/expr/builtin"
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/parser"
+	"github.com/expr-lang/expr/types"
 	"github.com/expr-lang/expr/vm"
 )
 
@@ -302,7 +303,7 @@ func compileUserFunc(uf UserFunc, env *Env) (*Compiled, []CompileError) {
 		seen[p.Name] = true
 	}
 	params := append([]Param(nil), uf.Params...)
-	prog, errs := compileExpr(uf.Name, uf.Expr, params, env, uf.Returns)
+	prog, errs := compileExpr(uf.Name, uf.Expr, params, env, uf.Returns, true)
 	if len(errs) > 0 {
 		return nil, errs
 	}
@@ -311,13 +312,15 @@ func compileUserFunc(uf UserFunc, env *Env) (*Compiled, []CompileError) {
 
 // CompilePredicate compiles a boolean expr-lang expression over a row whose
 // columns are cols (referred to by name); env's user functions and the
-// built-ins are callable. env may be nil.
+// built-ins are callable. env may be nil. A column of TypeAny (its type is
+// not known yet) is not inferred: the expression is then checked loosely
+// and runs on expr-lang's VM.
 func CompilePredicate(src string, cols []Column, env *Env) (*Program, []CompileError) {
 	params := make([]Param, len(cols))
 	for i, c := range cols {
 		params[i] = Param(c)
 	}
-	prog, errs := compileExpr("", src, params, env, TypeBool)
+	prog, errs := compileExpr("", src, params, env, TypeBool, false)
 	if len(errs) > 0 {
 		return nil, errs
 	}
@@ -342,10 +345,10 @@ func validIdent(s string) bool {
 	return true
 }
 
-// compileExpr compiles src over the variables params (whose TypeAny entries
-// it infers, in place) and returns the program. want is the declared result
-// type (TypeAny: infer).
-func compileExpr(name, src string, params []Param, env *Env, want Type) (*program, []CompileError) {
+// compileExpr compiles src over the variables params and returns the
+// program. With infer, it infers the TypeAny entries of params, in place.
+// want is the declared result type (TypeAny: infer).
+func compileExpr(name, src string, params []Param, env *Env, want Type, infer bool) (*program, []CompileError) {
 	errAt := func(pos int, msg string, args ...any) []CompileError {
 		return []CompileError{posError(name, src, pos, fmt.Sprintf(msg, args...))}
 	}
@@ -368,14 +371,16 @@ func compileExpr(name, src string, params []Param, env *Env, want Type) (*progra
 	if errs := sandboxCheck(name, src, tree.Node); len(errs) > 0 {
 		return nil, errs
 	}
-	if errs := inferParams(name, src, tree.Node, params, env); len(errs) > 0 {
-		return nil, errs
+	if infer {
+		if errs := inferParams(name, src, tree.Node, params, env); len(errs) > 0 {
+			return nil, errs
+		}
 	}
 	// expr-lang's own checker first: it knows the whole language.
-	envMap := make(map[string]any, len(params))
+	envMap := make(types.Map, len(params))
 	names := make([]string, len(params))
 	for i, p := range params {
-		envMap[p.Name] = goZero(p.Type)
+		envMap[p.Name] = exprType(p.Type)
 		names[i] = p.Name
 	}
 	vmp, err := expr.Compile(src, exprOptions(envMap, env)...)
@@ -430,7 +435,7 @@ func compileExpr(name, src string, params []Param, env *Env, want Type) (*progra
 
 // exprOptions is the sandbox: declared variables only, no clock, the
 // flowrun built-ins and user functions in place of expr-lang's.
-func exprOptions(envMap map[string]any, env *Env) []expr.Option {
+func exprOptions(envMap types.Map, env *Env) []expr.Option {
 	opts := []expr.Option{expr.Env(envMap), expr.MaxNodes(MaxExprNodes)}
 	for _, b := range disabledBuiltins {
 		opts = append(opts, expr.DisableBuiltin(b))

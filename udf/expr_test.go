@@ -111,7 +111,7 @@ func TestUserExprs(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.expr, func(t *testing.T) {
-			p, errs := compileExpr("f", c.expr, append([]Param(nil), params...), nil, TypeAny)
+			p, errs := compileExpr("f", c.expr, append([]Param(nil), params...), nil, TypeAny, true)
 			if errs != nil {
 				t.Fatalf("compile: %v", errs)
 			}
@@ -148,7 +148,7 @@ func TestUserExprRuntimeErrors(t *testing.T) {
 		{"int(s)", "cannot convert"},
 		{"REGEXP_LIKE(s, s + \"(\")", "invalid pattern"},
 	} {
-		p, errs := compileExpr("f", c.expr, append([]Param(nil), params...), nil, TypeAny)
+		p, errs := compileExpr("f", c.expr, append([]Param(nil), params...), nil, TypeAny, true)
 		if errs != nil {
 			t.Fatalf("%s: %v", c.expr, errs)
 		}
@@ -250,6 +250,16 @@ func TestPredicate(t *testing.T) {
 	}
 	if _, errs := CompilePredicate(`amount > 1 && nosuch > 2`, cols, nil); len(errs) == 0 || errs[0].Column != 15 {
 		t.Errorf("unknown column: %v", errs)
+	}
+}
+
+func TestPredicateUnknownColumnType(t *testing.T) {
+	p, errs := CompilePredicate(`x > 1 && s == "a"`, []Column{{"x", TypeAny}, {"s", TypeString}}, nil)
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	if v, err := p.Eval(Row{Float(2), Str("a")}); err != nil || !v.AsBool() {
+		t.Fatalf("= %v, %v", v, err)
 	}
 }
 

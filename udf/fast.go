@@ -93,6 +93,8 @@ func (c *fastCompiler) compile(n ast.Node) (cnode, error) {
 					return cnode{t: p.Type, f64: identF64(i), fn: func(r Row, _ *stack) (Value, error) { return r[i], nil }}, nil
 				case TypeBool:
 					return cnode{t: p.Type, bl: identBool(i), fn: func(r Row, _ *stack) (Value, error) { return r[i], nil }}, nil
+				case TypeAny: // type unknown: only the VM can run this
+					return cnode{}, errUnsupported
 				}
 				return cnode{t: p.Type, fn: func(r Row, _ *stack) (Value, error) { return r[i], nil }}, nil
 			}
