@@ -111,9 +111,7 @@ func (h *Handle) run(ctx context.Context) {
 			h.fail(err)
 		} else {
 			backoff = 100 * time.Millisecond
-			for c := range ch {
-				h.swap(ctx, c)
-			}
+			h.follow(ctx, ch)
 		}
 		select {
 		case <-ctx.Done():
@@ -123,25 +121,50 @@ func (h *Handle) run(ctx context.Context) {
 	}
 }
 
-func (h *Handle) swap(ctx context.Context, c Current) {
-	if old := h.cur.Load(); old != nil && old.Version == c.Version {
-		return
-	}
-	var l *Loaded
-	var err error
-	for attempt := 0; ; attempt++ {
-		l, err = h.r.Load(ctx, h.name, c.Version)
-		if err == nil || ctx.Err() != nil || attempt == 2 || isValidationError(err) {
-			break
+// follow swaps in each version ch sends. A version that could not be read
+// (a transient error, not a validation failure) is tried again with
+// backoff until it loads or another version becomes current.
+func (h *Handle) follow(ctx context.Context, ch <-chan Current) {
+	var want Current
+	var retry <-chan time.Time
+	backoff := 100 * time.Millisecond
+	for {
+		select {
+		case c, ok := <-ch:
+			if !ok {
+				return
+			}
+			want, retry, backoff = c, nil, 100*time.Millisecond
+		case <-retry:
+			retry = nil
 		}
-		time.Sleep(50 * time.Millisecond) // transient read error: retry briefly
+		if !h.swap(ctx, want) && ctx.Err() == nil {
+			retry = time.After(backoff)
+			backoff = min(2*backoff, 5*time.Second)
+		}
+	}
+}
+
+// swap loads and validates version c and makes it current. It returns
+// false when the version could not be read and is worth trying again.
+func (h *Handle) swap(ctx context.Context, c Current) bool {
+	if old := h.cur.Load(); old != nil && old.Version == c.Version {
+		return true
+	}
+	l, err := h.r.Load(ctx, h.name, c.Version)
+	if err != nil && !isValidationError(err) {
+		if ctx.Err() == nil {
+			h.fail(err)
+			h.r.log.Warn("registry: cannot read model version; will retry", "model", h.name, "version", c.Version, "err", err)
+		}
+		return false
 	}
 	if err == nil {
 		err = h.check(l)
 	}
 	if err != nil {
 		if ctx.Err() != nil {
-			return
+			return true
 		}
 		h.refused.Add(1)
 		h.fail(err)
@@ -151,12 +174,13 @@ func (h *Handle) swap(ctx context.Context, c Current) {
 		}
 		h.r.log.Error("registry: refused model version; keeping the one serving",
 			"model", h.name, "version", c.Version, "serving", serving, "err", err)
-		return
+		return true
 	}
 	h.cur.Store(l)
 	h.swaps.Add(1)
 	h.once.Do(func() { close(h.ready) })
 	h.r.log.Info("registry: serving model version", "model", h.name, "version", l.Version, "champion", c.Champion)
+	return true
 }
 
 func (h *Handle) check(l *Loaded) error {
@@ -172,5 +196,8 @@ func (h *Handle) check(l *Loaded) error {
 func (h *Handle) fail(err error) { h.lastErr.Store(&err) }
 
 func isValidationError(err error) bool {
+	if errors.As(err, new(errMissing)) {
+		return false
+	}
 	return errors.Is(err, ErrCorrupt) || errors.Is(err, ErrIncompatible) || errors.Is(err, ErrVersionNotFound) || errors.Is(err, ErrNotFound)
 }

@@ -44,6 +44,13 @@ var (
 	ErrTooLarge        = errors.New("registry: model too large")
 )
 
+// errMissing is a ready version whose object is not in the store: corrupt
+// for Load, but a Handle retries it (the store may be restoring or
+// catching up).
+type errMissing struct{ object string }
+
+func (e errMissing) Error() string { return "object " + e.object + " is missing" }
+
 // casRetries bounds the compare-and-set retries of one index update.
 const casRetries = 100
 
@@ -420,7 +427,7 @@ func (r *Registry) LoadCurrent(ctx context.Context, name string) (*Loaded, error
 func (r *Registry) load(ctx context.Context, name string, ver *Version) (*Loaded, error) {
 	raw, err := r.obj.GetBytes(ctx, ver.Object)
 	if errors.Is(err, jetstream.ErrObjectNotFound) {
-		return nil, fmt.Errorf("%w: %q version %d: object %s is missing", ErrCorrupt, name, ver.Version, ver.Object)
+		return nil, fmt.Errorf("%w: %q version %d: %w", ErrCorrupt, name, ver.Version, errMissing{ver.Object})
 	}
 	if err != nil {
 		return nil, fmt.Errorf("registry: read %s: %w", ver.Object, err)

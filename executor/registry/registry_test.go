@@ -438,3 +438,45 @@ func BenchmarkHandlePredict(b *testing.B) {
 		}
 	})
 }
+
+func TestHandleRetriesTransientErrors(t *testing.T) {
+	r, js := open(t)
+	ctx := ctxT(t)
+	for _, m := range []ml.Model{train(t, 1, 1), train(t, -1, 1)} {
+		if _, err := r.Publish(ctx, "m", m, meta); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Promote(ctx, "m", 1); err != nil {
+		t.Fatal(err)
+	}
+	var v2 bytes.Buffer
+	if err := r.Export(ctx, "m", 2, &v2); err != nil {
+		t.Fatal(err)
+	}
+	h := r.Handle("m")
+	if l, err := h.Wait(ctx); err != nil || l.Version != 1 {
+		t.Fatalf("Wait: %v %v", l, err)
+	}
+
+	// The object store is gone (an outage) when v2 is promoted: the
+	// handle cannot read v2, keeps serving v1 and retries.
+	if err := js.DeleteObjectStore(ctx, registry.ModelBucket); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Promote(ctx, "m", 2); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if l := h.Current(); l.Version != 1 || h.Refused() != 0 {
+		t.Fatalf("during the outage: serving v%d, refused %d", l.Version, h.Refused())
+	}
+	obj, err := js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: registry.ModelBucket})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := obj.PutBytes(ctx, "m/v2.json", v2.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	jstest.Eventually(t, 10*time.Second, "v2 not loaded after the outage", func() bool { return h.Current().Version == 2 })
+}
