@@ -226,18 +226,18 @@ func (m *HalfSpaceTrees) build(d int) {
 	}
 }
 
-// scaled maps x into [0,1] per feature with the learned limits.
-func (m *HalfSpaceTrees) scaled(x Vector) []float64 {
+// scaled maps x into [0,1] per feature with the learned limits, into dst.
+func (m *HalfSpaceTrees) scaled(dst []float64, x Vector) []float64 {
 	d := len(m.st.Lo)
-	m.buf = x.AppendDense(m.buf[:0], max(d, x.Len()))[:d]
-	for j := range m.buf {
+	dst = x.AppendDense(dst[:0], max(d, x.Len()))[:d]
+	for j := range dst {
 		if w := m.st.Hi[j] - m.st.Lo[j]; w > 0 {
-			m.buf[j] = (m.buf[j] - m.st.Lo[j]) / w
+			dst[j] = (dst[j] - m.st.Lo[j]) / w
 		} else {
-			m.buf[j] = 0.5
+			dst[j] = 0.5
 		}
 	}
-	return m.buf
+	return dst
 }
 
 // Learn adds x to the latest mass profile; after each window the latest
@@ -275,7 +275,8 @@ func (m *HalfSpaceTrees) Learn(x Vector, _ float64) {
 }
 
 func (m *HalfSpaceTrees) add(x Vector) {
-	z := m.scaled(x)
+	m.buf = m.scaled(m.buf, x)
+	z := m.buf
 	for t := range m.nTrees {
 		dims, split, lat := m.st.Dim[t], m.st.Split[t], m.st.Latest[t]
 		i := 0
@@ -315,7 +316,8 @@ func (m *HalfSpaceTrees) Predict(x Vector) float64 {
 	if m.st.Dim == nil || m.st.Count < m.window {
 		return 0
 	}
-	z := m.scaled(x)
+	var buf [16]float64
+	z := m.scaled(buf[:0], x)
 	limit := m.sizeLimit * float64(m.window)
 	var s float64
 	for t := range m.nTrees {

@@ -118,22 +118,26 @@ func BenchmarkLogisticLBFGSFit(b *testing.B) {
 	X, y := benchData(2000, 10)
 	m := mustNew(b, "logistic_regression", map[string]any{"optimizer": "lbfgs"}, 1)
 	b.ReportAllocs()
+	c0 := cpuTime()
 	for b.Loop() {
 		if err := m.Fit(X, y); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, c0)
 }
 
 func BenchmarkDecisionTreeFit(b *testing.B) {
 	X, y := benchData(2000, 10)
 	m := mustNew(b, "decision_tree", map[string]any{"max_depth": 5}, 1)
 	b.ReportAllocs()
+	c0 := cpuTime()
 	for b.Loop() {
 		if err := m.Fit(X, y); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, c0)
 }
 
 func BenchmarkDecisionTreePredict(b *testing.B) {
@@ -144,9 +148,11 @@ func BenchmarkDecisionTreePredict(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	c0 := cpuTime()
 	for i := range b.N {
 		m.Predict(X[i%len(X)])
 	}
+	reportCPU(b, c0)
 }
 
 func BenchmarkHoeffdingTreeLearn(b *testing.B) {
@@ -173,11 +179,13 @@ func BenchmarkZScoreLearnPredict(b *testing.B) {
 	X, _ := benchData(1024, 1)
 	m := mustNew(b, "zscore_anomaly", nil, 1)
 	b.ReportAllocs()
+	c0 := cpuTime()
 	for i := range b.N {
 		x := X[i%len(X)]
 		m.Predict(x)
 		m.Learn(x, 0)
 	}
+	reportCPU(b, c0)
 }
 
 func BenchmarkHalfSpaceTreesLearnPredict(b *testing.B) {
@@ -188,20 +196,24 @@ func BenchmarkHalfSpaceTreesLearnPredict(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	c0 := cpuTime()
 	for i := range b.N {
 		x := X[i%len(X)]
 		m.Predict(x)
 		m.Learn(x, 0)
 	}
+	reportCPU(b, c0)
 }
 
 func BenchmarkADWINUpdate(b *testing.B) {
 	m := mustNew(b, "adwin", nil, 1).(DriftDetector)
 	rng := rand.New(rand.NewPCG(1, 1))
 	b.ReportAllocs()
+	c0 := cpuTime()
 	for range b.N {
 		m.Update(rng.Float64())
 	}
+	reportCPU(b, c0)
 }
 
 func BenchmarkMatrixFactorizationLearn(b *testing.B) {
@@ -219,9 +231,11 @@ func BenchmarkMatrixFactorizationLearn(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	c0 := cpuTime()
 	for i := range b.N {
 		m.LearnRating(users[i%1000], items[(i*7)%2000], float64(1+i%5))
 	}
+	reportCPU(b, c0)
 }
 
 func BenchmarkTFIDFTransform(b *testing.B) {
@@ -230,19 +244,23 @@ func BenchmarkTFIDFTransform(b *testing.B) {
 		"Ok lar... Joking wif u oni...", "Go until jurong point, crazy.. Available only in bugis n great world"}
 	tf.Fit(docs)
 	b.ReportAllocs()
+	c0 := cpuTime()
 	for i := range b.N {
 		tf.Transform(docs[i%3])
 	}
+	reportCPU(b, c0)
 }
 
 func BenchmarkWindowFeaturesFFT(b *testing.B) {
 	w, _ := NewWindow(64, []string{"mean", "std", "min", "max", "slope"}, 4, 8)
 	dst := make([]float64, w.Dim())
 	b.ReportAllocs()
+	c0 := cpuTime()
 	for i := range b.N {
 		w.Push(float64(i % 17))
 		dst = w.Features(dst)
 	}
+	reportCPU(b, c0)
 }
 
 // TestHotPathAllocations checks the zero-allocation contract of the

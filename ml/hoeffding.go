@@ -101,7 +101,6 @@ type HoeffdingTree struct {
 	maxDepth int
 	points   int
 	nb       bool
-	proba    []float64
 }
 
 var _ Classifier = (*HoeffdingTree)(nil)
@@ -319,17 +318,18 @@ func (m *HoeffdingTree) PredictProba(dst []float64, x Vector) []float64 {
 // Predict returns P(class 1) for two classes, else the probability of the
 // predicted class.
 func (m *HoeffdingTree) Predict(x Vector) float64 {
-	m.proba = m.PredictProba(m.proba, x)
-	if len(m.proba) <= 2 {
-		return m.proba[1]
+	var buf [8]float64
+	p := m.PredictProba(buf[:0], x)
+	if len(p) <= 2 {
+		return p[1]
 	}
-	return m.proba[argmax(m.proba)]
+	return p[argmax(p)]
 }
 
 // PredictLabel returns the most probable class.
 func (m *HoeffdingTree) PredictLabel(x Vector) float64 {
-	m.proba = m.PredictProba(m.proba, x)
-	return float64(argmax(m.proba))
+	var buf [8]float64
+	return float64(argmax(m.PredictProba(buf[:0], x)))
 }
 
 // Fit replaces the tree by one that learned X, y in order.

@@ -427,9 +427,9 @@ func (m *linear) transformed(X []Vector) ([]Vector, int) {
 	return Z, d
 }
 
-// proba writes class probabilities of x into dst.
+// proba writes class probabilities of x into dst. Like every prediction
+// path it only reads the model.
 func (m *linear) proba(dst []float64, x Vector) []float64 {
-	z := m.input(x)
 	k := max(m.classes, 2)
 	if cap(dst) < k {
 		dst = make([]float64, k)
@@ -437,15 +437,17 @@ func (m *linear) proba(dst []float64, x Vector) []float64 {
 	dst = dst[:k]
 	switch {
 	case m.rows == 1:
-		p := sigmoid(m.score(0, z))
+		p := sigmoid(m.rawScore(0, x))
 		dst[0], dst[1] = 1-p, p
 	case m.link == linkSoftmax:
-		copy(dst, m.allScores(z))
+		for r := range m.rows {
+			dst[r] = m.rawScore(r, x)
+		}
 		softmaxInPlace(dst)
 	default: // one-vs-rest: normalize the per-class sigmoids
 		var sum float64
 		for r := range m.rows {
-			dst[r] = sigmoid(m.score(r, z))
+			dst[r] = sigmoid(m.rawScore(r, x))
 			sum += dst[r]
 		}
 		for r := range dst {
@@ -455,14 +457,14 @@ func (m *linear) proba(dst []float64, x Vector) []float64 {
 	return dst
 }
 
+// label returns the class with the largest score (read-only).
 func (m *linear) label(x Vector) float64 {
-	z := m.input(x)
 	if m.rows == 1 {
-		return b2f(m.score(0, z) > 0)
+		return b2f(m.rawScore(0, x) > 0)
 	}
 	best, bestS := 0, math.Inf(-1)
 	for r := range m.rows {
-		if s := m.score(r, z); s > bestS {
+		if s := m.rawScore(r, x); s > bestS {
 			best, bestS = r, s
 		}
 	}

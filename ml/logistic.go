@@ -96,7 +96,7 @@ func (m *LogisticRegression) Predict(x Vector) float64 {
 	}
 	var buf [16]float64
 	p := m.proba(buf[:0], x)
-	return p[int(m.label(x))]
+	return p[argmax(p)]
 }
 
 // PredictLabel returns the most probable class.

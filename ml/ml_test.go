@@ -605,3 +605,22 @@ func TestOutliers(t *testing.T) {
 		t.Errorf("window validation: %v", errs)
 	}
 }
+
+// TestConcurrentPredict runs predictions of every trained model from
+// several goroutines (run with -race to check that prediction only reads).
+func TestConcurrentPredict(t *testing.T) {
+	for _, a := range Algorithms {
+		m, _ := a.New(nil, 5)
+		probe := trainSmall(t, m)
+		want := predictAll(m, probe)
+		done := make(chan []float64, 4)
+		for range 4 {
+			go func() { done <- predictAll(m, probe) }()
+		}
+		for range 4 {
+			if got := <-done; !reflect.DeepEqual(got, want) && !math.IsNaN(want[0]) {
+				t.Errorf("%s: concurrent predictions differ", a.Name)
+			}
+		}
+	}
+}

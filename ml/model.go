@@ -26,10 +26,11 @@ import (
 // false/true work); multiclass labels are the integers 0..K−1. Anomaly and
 // drift detectors ignore y.
 //
-// A Model is not safe for concurrent use: one goroutine learns and
-// predicts. To serve one model while another goroutine trains, snapshot it
-// with Marshal (or Clone) and swap the copy in. Learn and Predict never keep
-// x's slices.
+// Predict, PredictLabel, PredictProba, PredictRating and Recommend only
+// read the model: they may run concurrently with each other, but not with
+// Learn or Fit. To serve a model while another goroutine trains it,
+// snapshot it with Marshal (or Clone) and swap the copy in. Learn and
+// Predict never keep x's slices.
 type Model interface {
 	// Algorithm returns the name of the model's algorithm.
 	Algorithm() string

@@ -33,10 +33,8 @@ type naiveBayesState struct {
 //	ε = var_smoothing · max_j Var(x_j)
 type NaiveBayes struct {
 	base
-	st      naiveBayesState
-	smooth  float64
-	logp    []float64
-	dummies []float64
+	st     naiveBayesState
+	smooth float64
 }
 
 var _ Classifier = (*NaiveBayes)(nil)
@@ -84,12 +82,12 @@ func (m *NaiveBayes) Fit(X []Vector, y []float64) error {
 	return nil
 }
 
-func (m *NaiveBayes) logPosterior(x Vector) []float64 {
+func (m *NaiveBayes) logPosterior(dst []float64, x Vector) []float64 {
 	k := len(m.st.Classes)
-	if cap(m.logp) < k {
-		m.logp = make([]float64, k)
+	if cap(dst) < k {
+		dst = make([]float64, k)
 	}
-	lp := m.logp[:k]
+	lp := dst[:k]
 	var total, maxVar float64
 	for _, c := range m.st.Classes {
 		total += c.N
@@ -118,8 +116,7 @@ func (m *NaiveBayes) logPosterior(x Vector) []float64 {
 
 // PredictProba returns the posterior class probabilities.
 func (m *NaiveBayes) PredictProba(dst []float64, x Vector) []float64 {
-	lp := m.logPosterior(x)
-	dst = append(dst[:0], lp...)
+	dst = m.logPosterior(dst, x)
 	if len(dst) > 0 {
 		softmaxInPlace(dst)
 	}
@@ -132,8 +129,8 @@ func (m *NaiveBayes) PredictProba(dst []float64, x Vector) []float64 {
 // Predict returns P(class 1 | x) for two classes, else the probability of
 // the predicted class.
 func (m *NaiveBayes) Predict(x Vector) float64 {
-	p := m.PredictProba(m.dummies[:0], x)
-	m.dummies = p
+	var buf [8]float64
+	p := m.PredictProba(buf[:0], x)
 	if len(p) <= 2 {
 		return p[1]
 	}
@@ -145,5 +142,6 @@ func (m *NaiveBayes) PredictLabel(x Vector) float64 {
 	if len(m.st.Classes) == 0 {
 		return 0
 	}
-	return float64(argmax(m.logPosterior(x)))
+	var buf [8]float64
+	return float64(argmax(m.logPosterior(buf[:0], x)))
 }

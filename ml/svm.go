@@ -50,15 +50,14 @@ func (m *LinearSVM) Learn(x Vector, y float64) { m.learnOne(x, y, true) }
 // Predict returns σ(margin) for binary models and σ of the best margin for
 // multiclass ones.
 func (m *LinearSVM) Predict(x Vector) float64 {
-	z := m.input(x)
 	if m.rows == 1 {
-		return sigmoid(m.score(0, z))
+		return sigmoid(m.rawScore(0, x))
 	}
-	return sigmoid(m.score(int(m.label(x)), m.input(x)))
+	return sigmoid(m.rawScore(int(m.label(x)), x))
 }
 
 // Margin returns the decision value w·x + b of a binary model.
-func (m *LinearSVM) Margin(x Vector) float64 { return m.score(0, m.input(x)) }
+func (m *LinearSVM) Margin(x Vector) float64 { return m.rawScore(0, x) }
 
 // PredictLabel returns the class with the largest margin.
 func (m *LinearSVM) PredictLabel(x Vector) float64 { return m.label(x) }
