@@ -309,6 +309,7 @@ func TestIdleAndStop(t *testing.T) {
 		t.Fatal(err)
 	}
 	rctx, cancel := context.WithCancel(ctx)
+	t.Cleanup(cancel)
 	done := make(chan error, 1)
 	go func() { done <- e.Run(rctx) }()
 	// Watermark 9.9s: windows 0..8 fire once b is idle; window 9 stays open.

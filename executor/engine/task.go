@@ -210,12 +210,15 @@ func (t *task) handle(env envelope) error {
 }
 
 // minWatermark is the minimum watermark over inputs that are not idle
-// (ended inputs count as +inf); MinWatermark-safe: if every input is idle
-// it returns the current watermark.
+// (ended inputs count as +inf). When every input is idle it is the maximum
+// over all inputs (as Flink's StatusWatermarkValve does): the last input to
+// go idle no longer holds back the others' progress.
 func (t *task) minWatermark() int64 {
 	wm, any := executor.MaxWatermark, false
+	hi := executor.MinWatermark
 	for i := range t.slots {
 		s := &t.slots[i]
+		hi = max(hi, s.wm)
 		if s.idle && !s.ended {
 			continue
 		}
@@ -223,7 +226,7 @@ func (t *task) minWatermark() int64 {
 		wm = min(wm, s.wm)
 	}
 	if !any {
-		return t.wm
+		return hi
 	}
 	return wm
 }
