@@ -29,13 +29,29 @@ func BenchmarkTumbleAgg(b *testing.B) {
 	}
 }
 
+// BenchmarkHopAgg is BenchmarkTumbleAgg with HOP(1 minute, 10 minutes):
+// every row goes into 10 windows.
+func BenchmarkHopAgg(b *testing.B) {
+	benchWindow(b, planner.Window{Kind: planner.Hop, TimeCol: colTS, Size: 600000, Slide: 60000}, 1000)
+}
+
+// BenchmarkSessionAgg is BenchmarkTumbleAgg with SESSION(gap 5 s): about
+// one row per key per second, so sessions grow and rarely close.
+func BenchmarkSessionAgg(b *testing.B) {
+	benchWindow(b, planner.Window{Kind: planner.Session, TimeCol: colTS, Gap: 5000}, 1000)
+}
+
 func benchTumble(b *testing.B, nkeys int, size int64) {
+	benchWindow(b, planner.Window{Kind: planner.Tumble, TimeCol: colTS, Size: size}, nkeys)
+}
+
+func benchWindow(b *testing.B, w planner.Window, nkeys int) {
 	sum, _ := udf.LookupAggregate("SUM")
 	avg, _ := udf.LookupAggregate("AVG")
 	mx, _ := udf.LookupAggregate("MAX")
 	cnt, _ := udf.LookupAggregate("COUNT")
 	op, err := NewWindowAgg(&planner.WindowAggOp{
-		Window: planner.Window{Kind: planner.Tumble, TimeCol: colTS, Size: size},
+		Window: w,
 		Keys:   []planner.Expr{col(colK)},
 		Aggs: []planner.AggCall{
 			{Func: cnt, T: udf.TypeBigint},

@@ -76,12 +76,13 @@ type group struct {
 
 type win struct {
 	start, end int64
+	timer      int64 // the end a timer is pending for (<= end)
 	aggs       []udf.AggState
 	inline     [4]udf.AggState // aggs of up to 4 aggregates, one allocation
 }
 
 func (w *WindowAgg) newWin(start, end int64) *win {
-	wn := &win{start: start, end: end}
+	wn := &win{start: start, end: end, timer: end}
 	if n := w.aggs.Len(); n <= len(wn.inline) {
 		wn.aggs = w.aggs.NewInto(wn.inline[:0])
 	} else {
@@ -303,19 +304,18 @@ func (w *WindowAgg) addSession(row udf.Row, ts int64, out executor.Collector) er
 		w.aggs.Add(wn.aggs, ts)
 		return nil
 	}
-	// Merge wins[lo:hi] into wins[lo].
+	// Merge wins[lo:hi] into wins[lo]. The merged session keeps the
+	// earliest pending timer; when it pops before the session's end it is
+	// moved to the end (fire), so extending a session costs no timer.
 	first := g.wins[lo]
-	oldEnd := first.end
 	for _, o := range g.wins[lo+1 : hi] {
 		eval.Merge(first.aggs, o.aggs)
 		first.end = max(first.end, o.end)
+		first.timer = min(first.timer, o.timer)
 	}
 	first.start = min(first.start, ts)
 	first.end = max(first.end, end)
 	g.wins = slices.Delete(g.wins, lo+1, hi)
-	if first.end != oldEnd {
-		w.timers.add(first.end, e.Key)
-	}
 	w.aggs.Add(first.aggs, ts)
 	return nil
 }
@@ -361,8 +361,15 @@ func (w *WindowAgg) fire(end int64, key string, out executor.Collector) {
 	}
 	g := &e.V
 	fired := false
-	for i, wn := range g.wins {
+	for i := 0; i < len(g.wins); i++ {
+		wn := g.wins[i]
+		if wn.timer != end {
+			continue
+		}
 		if wn.end != end {
+			// A session extended since its timer was set: wait for its end.
+			wn.timer = wn.end
+			w.timers.add(wn.end, key)
 			continue
 		}
 		row := w.alloc.row(len(g.keys) + 2 + w.aggs.Len())[:0]
@@ -371,11 +378,11 @@ func (w *WindowAgg) fire(end int64, key string, out executor.Collector) {
 		row = w.aggs.AppendResults(row, wn.aggs)
 		out.Emit(row, state.Mix(g.hash, uint64(wn.start)))
 		g.wins = slices.Delete(g.wins, i, i+1)
+		i--
 		if w.kind == planner.Session {
 			g.firedEnd = max(g.firedEnd, end)
 		}
 		fired = true
-		break
 	}
 	if len(g.wins) > 0 {
 		return
@@ -461,6 +468,7 @@ func (w *WindowAgg) Restore(b []byte) error {
 	for _, e := range st.Sorted() {
 		e.V.hash = state.HashString(e.Key)
 		for _, wn := range e.V.wins {
+			wn.timer = wn.end
 			w.timers.add(wn.end, e.Key)
 		}
 		if len(e.V.wins) == 0 {
