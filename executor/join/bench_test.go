@@ -10,7 +10,7 @@ import (
 
 type countSink struct{ n int }
 
-func (s *countSink) Emit(udf.Row, uint64)                                { s.n++ }
+func (s *countSink) Emit(udf.Row, uint64)                               { s.n++ }
 func (s *countSink) DeadLetter(executor.Class, string, udf.Row, []byte) {}
 
 // BenchmarkIntervalJoin: 1000 keys, one left and one right row per ms,
