@@ -96,10 +96,6 @@ func (pl *planner) errf(kind error, pos spec.Pos, hint, format string, args ...a
 	pl.add(spec.Diagnostic{Pos: pos, Severity: spec.Error, Msg: fmt.Sprintf(format, args...), Hint: hint, Err: kind})
 }
 
-func (pl *planner) warnf(kind error, pos spec.Pos, hint, format string, args ...any) {
-	pl.add(spec.Diagnostic{Pos: pos, Severity: spec.Warning, Msg: fmt.Sprintf(format, args...), Hint: hint, Err: kind})
-}
-
 // relNames lists the names a FROM or from: may refer to.
 func (pl *planner) relNames() []string {
 	var out []string

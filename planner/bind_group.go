@@ -82,9 +82,10 @@ func (b *binder) bindGrouped(sel *sqlparser.Select, input Rel, sc *scope, aliase
 				name = c.Name
 			} else {
 				name = "key" + strconv.Itoa(len(ac.keys)+1)
-				for a, ae := range aliases {
-					if sqlparser.String(ae) == sqlparser.String(g) {
+				for _, a := range sortedNames(aliases) {
+					if sqlparser.String(aliases[a]) == sqlparser.String(g) {
 						name = a
+						break
 					}
 				}
 			}

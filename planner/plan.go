@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/flowrun/flowrun/spec"
@@ -105,7 +106,14 @@ func bind(p *spec.Pipeline) (roots []Rel, ds spec.Diagnostics) {
 // spec.RegisterCheck so that `flowrun validate` reports SQL name and type
 // errors. It leaves out problems that spec's own checks report at the same
 // line (unknown references, syntax errors).
-func Check(p *spec.Pipeline) spec.Diagnostics {
+func Check(p *spec.Pipeline) (ds spec.Diagnostics) {
+	defer func() {
+		// A bug of the planner must not take `flowrun validate` down.
+		if r := recover(); r != nil {
+			ds = spec.Diagnostics{{Pos: p.Pos, Severity: spec.Error, Err: spec.ErrInvalidJob,
+				Msg: fmt.Sprintf("planner: internal error: %v (please report it with the job file)", r)}}
+		}
+	}()
 	_, own := bind(p)
 	if len(own) == 0 {
 		return nil

@@ -70,3 +70,22 @@ func TestJSONRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkPlan plans the fraud-detection example (validation, binding,
+// rules and lowering).
+func BenchmarkPlan(b *testing.B) {
+	src, err := os.ReadFile("../pipelines/fraud-detection/pipeline.yaml")
+	if err != nil {
+		b.Skip(err)
+	}
+	ps, ds := spec.Parse("pipeline.yaml", src)
+	if ds.HasErrors() || len(ps) == 0 {
+		b.Skip(ds)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if g, ds := Plan(ps[0]); g == nil {
+			b.Fatal(ds)
+		}
+	}
+}
