@@ -49,7 +49,7 @@ func LimitsOf(node *planner.Node) Limits {
 
 // LimitReason is the dead-letter reason for a row refused by the limit.
 func (l Limits) LimitReason(stage string) string {
-	return fmt.Sprintf("state limit: stage %q holds its maximum of %d keys per task (raise state maxKeys, add a ttl, or increase parallelism)", stage, l.MaxKeys)
+	return fmt.Sprintf("state limit: stage %q holds its maximum of %d keys per task (raise the stage's limits.maxKeys, set limits.ttl, or raise parallelism)", stage, l.MaxKeys)
 }
 
 // Entry is the state of one key.
