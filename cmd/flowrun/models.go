@@ -255,15 +255,28 @@ func vstr(v int) string {
 func modelsGetCmd() *cobra.Command {
 	var rf regFlags
 	var of outputFlag
+	var version string
 	cmd := &cobra.Command{
 		Use:   "get NAME",
 		Short: "Show a model's versions, metrics, aliases and promotion history",
+		Long: `Show a model's index entry: every version with its creation time, author,
+algorithm, features, metrics, hyper-parameters and training source; the
+aliases; and the promotion history. With --version, show one version's metadata
+(-o json gives a file that "models import --meta" reads).`,
 		Example: `  flowrun models get fraud
-  flowrun models get fraud -o json | jq '.versions[-1].metrics'`,
+  flowrun models get fraud -o json | jq '.versions[-1].metrics'
+  flowrun models get fraud --version 3 -o json > meta.json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := of.check(); err != nil {
 				return err
+			}
+			only := 0
+			if version != "" {
+				var err error
+				if only, err = parseVersion(version); err != nil {
+					return err
+				}
 			}
 			ctx := cmd.Context()
 			reg, _, closeFn, err := rf.openRegistry(ctx, "", regLogger())
@@ -274,6 +287,13 @@ func modelsGetCmd() *cobra.Command {
 			e, err := reg.Get(ctx, args[0])
 			if err != nil {
 				return registryError(err)
+			}
+			if only > 0 {
+				v := e.Version(only)
+				if v == nil {
+					return userError{fmt.Errorf("%w: %q version %d", registry.ErrVersionNotFound, args[0], only)}
+				}
+				return of.print(cmd.OutOrStdout(), v, func(w io.Writer) { printVersion(w, v) })
 			}
 			view := struct {
 				Name     string             `json:"name"`
@@ -290,7 +310,34 @@ func modelsGetCmd() *cobra.Command {
 	}
 	rf.add(cmd)
 	of.add(cmd)
+	cmd.Flags().StringVar(&version, "version", "", "show only this version's metadata")
 	return cmd
+}
+
+func printVersion(w io.Writer, v *registry.Version) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, dash(v)) }
+	row("Version", "v"+strconv.Itoa(v.Version))
+	row("Created", v.Created.Format(time.RFC3339)+" by "+dash(v.CreatedBy))
+	row("Algorithm", v.Algorithm)
+	row("Object", fmt.Sprintf("%s (%d bytes, %s)", v.Object, v.Size, v.Digest))
+	row("Features", strings.Join(v.Features, ", "))
+	row("Label", v.Label)
+	row("Metrics", metricsText(v.Metrics))
+	keys := make([]string, 0, len(v.Params))
+	for k := range v.Params {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	ps := make([]string, len(keys))
+	for i, k := range keys {
+		ps[i] = fmt.Sprintf("%s=%v", k, v.Params[k])
+	}
+	row("Params", strings.Join(ps, " "))
+	row("Source", sourceText(v.Source))
+	row("Job", v.Job)
+	row("Description", v.Description)
+	tw.Flush()
 }
 
 func printEntry(w io.Writer, e *registry.Entry) {

@@ -52,6 +52,8 @@ func TestModelsCLI(t *testing.T) {
 		{[]string{"models", "promote", "price", "v1"}, "champion is now v1", nil},
 		{[]string{"models", "list"}, "price  2         v1       v1", nil},
 		{[]string{"models", "get", "price"}, "rmse=0.1", nil},
+		{[]string{"models", "get", "price", "--version", "1"}, "Features:     a, b", nil},
+		{[]string{"models", "get", "price", "--version", "7"}, "", userError{}},
 		{[]string{"models", "rollback", "price"}, "rolled back to v2", nil},
 		{[]string{"models", "rollback", "price"}, "", userError{}},
 		{[]string{"models", "get", "nope"}, "", userError{}},
@@ -96,6 +98,20 @@ func TestModelsCLI(t *testing.T) {
 	}
 	if out, err := flowrunCLI(t, "models", "get", "price", "-o", "yaml", "--store", store); err != nil || !strings.Contains(out, "current_version: 2") {
 		t.Fatalf("get -o yaml: %v\n%s", err, out)
+	}
+
+	// get --version -o json round-trips through import --meta.
+	out, err = flowrunCLI(t, "models", "get", "price", "--version", "1", "-o", "json", "--store", store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	metaFile := filepath.Join(dir, "meta.json")
+	os.WriteFile(metaFile, []byte(out), 0o644)
+	if out, err := flowrunCLI(t, "models", "import", "price2", file, "--meta", metaFile, "--store", store); err != nil || !strings.Contains(out, "imported price2 v1") {
+		t.Fatalf("import --meta: %v %s", err, out)
+	}
+	if out, err := flowrunCLI(t, "models", "get", "price2", "--version", "1", "--store", store); err != nil || !strings.Contains(out, "rmse=0.1") || !strings.Contains(out, "a, b") {
+		t.Fatalf("imported metadata: %v\n%s", err, out)
 	}
 }
 
