@@ -6,7 +6,9 @@ import (
 	"fmt"
 
 	"github.com/flowrun/flowrun/executor"
+	"github.com/flowrun/flowrun/executor/aggregate"
 	"github.com/flowrun/flowrun/executor/jetstream"
+	"github.com/flowrun/flowrun/executor/join"
 	"github.com/flowrun/flowrun/executor/stateless"
 	"github.com/flowrun/flowrun/executor/window"
 	"github.com/flowrun/flowrun/planner"
@@ -36,8 +38,12 @@ func (e *Engine) operator(ctx context.Context, node *planner.Node, in []planner.
 		return stateless.New(node, in, e.opts.Env)
 	case *planner.WindowAggOp:
 		return window.New(node, in, e.opts.Env)
+	case *planner.GroupAggOp:
+		return aggregate.New(node, in, e.opts.Env)
+	case *planner.JoinOp:
+		return join.New(node, in, e.opts.Env)
 	}
-	// GroupAgg, Join, Clean, Features and Train land with their packages.
+	// Clean, Features and Train land with their packages.
 	return nil, fmt.Errorf("%w: %s", ErrUnsupported, node.Op.Name())
 }
 
