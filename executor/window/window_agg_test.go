@@ -328,3 +328,51 @@ func TestWindowAggNullTimeAndExprError(t *testing.T) {
 		t.Fatalf("rows %v", out.rows)
 	}
 }
+
+// TestWindowAggExprKeys groups by two expressions, LOWER(k) || '!' and
+// y % 3 (NULL for NULL y), and checks COUNT(*) against a batch GROUP BY.
+func TestWindowAggExprKeys(t *testing.T) {
+	lower, ok := udf.Lookup("LOWER")
+	if !ok {
+		t.Skip("no LOWER")
+	}
+	count, _ := udf.LookupAggregate("COUNT")
+	op, err := NewWindowAgg(&planner.WindowAggOp{
+		Window: planner.Window{Kind: planner.Tumble, TimeCol: colTS, Size: 2000},
+		Keys: []planner.Expr{
+			&planner.BinaryOp{Op: "||", T: udf.TypeString,
+				L: &planner.Call{Func: lower, Args: []planner.Expr{col(colK)}, T: udf.TypeString},
+				R: &planner.Literal{Value: udf.Str("!")}},
+			&planner.BinaryOp{Op: "%", L: col(colY), R: &planner.Literal{Value: udf.Int(3)}, T: udf.TypeBigint},
+		},
+		Aggs: []planner.AggCall{{Func: count, T: udf.TypeBigint}},
+	}, state.Limits{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(8, 8))
+	rows := genRows(rng, 2000, 40000, 0, 4)
+	out := run(t, []executor.Operator{op}, []step{{rows: rows, wm: executor.MinWatermark}, {wm: executor.MaxWatermark}})
+	want := map[string]int64{}
+	for _, r := range rows {
+		k := udf.Null
+		if r[colK].K != udf.TypeNull {
+			k = udf.Str(strings.ToLower(r[colK].S) + "!")
+		}
+		m := udf.Null
+		if r[colY].K != udf.TypeNull {
+			m = udf.Int(r[colY].I % 3)
+		}
+		start := r[colTS].I / 2000 * 2000
+		want[fmt.Sprintf("%s|%s|%d", k, m, start)]++
+	}
+	if len(out.rows) != len(want) {
+		t.Fatalf("%d windows, want %d", len(out.rows), len(want))
+	}
+	for _, r := range out.rows {
+		k := fmt.Sprintf("%s|%s|%d", r[0], r[1], r[2].I)
+		if r[4].I != want[k] {
+			t.Errorf("%s: count %d, want %d", k, r[4].I, want[k])
+		}
+	}
+}
