@@ -115,7 +115,30 @@ func (m *linear) init() {
 
 func (m *linear) restore() error {
 	if len(m.st.W) != m.rows || len(m.st.B) != m.rows {
-		return fmt.Errorf("state has %d weight rows, want %d", len(m.st.W), m.rows)
+		return stateErr("%d weight rows, want %d", len(m.st.W), m.rows)
+	}
+	d := len(m.st.W[0])
+	for r := range m.rows {
+		if len(m.st.W[r]) != d {
+			return stateErr("weight rows of different lengths")
+		}
+	}
+	var aux int
+	switch m.opt {
+	case optAdagrad:
+		aux = 1
+	case optFTRL:
+		aux = 2
+	}
+	if (aux >= 1 && (len(m.st.G) != m.rows || len(m.st.GB) != m.rows)) ||
+		(aux == 2 && (len(m.st.Z) != m.rows || len(m.st.ZB) != m.rows)) ||
+		(m.opt == optPegasos && len(m.st.S) != m.rows) {
+		return stateErr("optimizer accumulators missing for %d rows", m.rows)
+	}
+	for r := range m.rows {
+		if (aux >= 1 && len(m.st.G[r]) != d) || (aux == 2 && len(m.st.Z[r]) != d) {
+			return stateErr("optimizer accumulators of row %d differ in length from the weights", r)
+		}
 	}
 	if m.st.Scaler != nil {
 		if len(m.st.Scaler.M2) != len(m.st.Scaler.Mean) {

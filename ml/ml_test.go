@@ -624,3 +624,38 @@ func TestConcurrentPredict(t *testing.T) {
 		}
 	}
 }
+
+// FuzzUnmarshal checks that no document makes Unmarshal or a prediction
+// panic. The seeds are snapshots of every algorithm.
+func FuzzUnmarshal(f *testing.F) {
+	for _, a := range Algorithms {
+		m, _ := a.New(nil, 1)
+		X, y := synthetic(50, 3, 1)
+		for i, x := range X {
+			if a.SupportsMode(ModeOnline) {
+				m.Learn(x, y[i])
+			}
+		}
+		if !a.SupportsMode(ModeOnline) {
+			_ = m.Fit(X, y)
+		}
+		b, _ := Marshal(m)
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := Unmarshal(data)
+		if err != nil {
+			return
+		}
+		for _, x := range []Vector{Dense([]float64{1, 2, 3}), Dense(nil), Sparse([]int32{0, 7}, []float64{1, 2})} {
+			m.Predict(x)
+		}
+	})
+}
+
+func TestDecisionTreeRejectsBadLabels(t *testing.T) {
+	m := mustNew(t, "decision_tree", nil, 1)
+	if err := m.Fit([]Vector{Dense([]float64{1}), Dense([]float64{2})}, []float64{0, 0.5}); err == nil {
+		t.Error("fractional class label accepted")
+	}
+}

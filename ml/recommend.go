@@ -82,6 +82,9 @@ func (m *MatrixFactorization) reset() {
 func (m *MatrixFactorization) state() any { return &m.st }
 
 func (m *MatrixFactorization) restore() error {
+	if err := m.restoreIDs(); err != nil {
+		return err
+	}
 	m.users, m.items = map[string]int{}, map[string]int{}
 	for i, u := range m.st.Users {
 		m.users[u] = i
@@ -295,6 +298,9 @@ func newPopularity(b base) (Model, error) {
 func (m *Popularity) state() any { return &m.st }
 
 func (m *Popularity) restore() error {
+	if err := m.restoreIDs(); err != nil {
+		return err
+	}
 	m.index = map[string]int{}
 	for i, it := range m.st.Items {
 		m.index[it] = i

@@ -1,6 +1,7 @@
 package ml
 
 import (
+	"fmt"
 	"math"
 	"sort"
 )
@@ -187,7 +188,10 @@ func (m *DecisionTree) Fit(X []Vector, y []float64) error {
 		b.X[i] = x.AppendDense(nil, b.d)
 	}
 	if !m.regression {
-		for _, v := range y {
+		for i, v := range y {
+			if v < 0 || v != math.Trunc(v) || v > 1e6 {
+				return fmt.Errorf("ml: decision_tree: label %v of example %d is not a class 0..K−1 (use criterion variance for regression)", v, i)
+			}
 			b.k = max(b.k, int(v)+1)
 		}
 		b.k = max(b.k, 2)
