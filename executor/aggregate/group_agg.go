@@ -197,8 +197,12 @@ func (g *GroupAgg) Snapshot() ([]byte, error) {
 	return enc.Bytes(), nil
 }
 
-// Restore implements executor.Operator.
+// Restore implements executor.Operator. An empty snapshot leaves the
+// state empty.
 func (g *GroupAgg) Restore(b []byte) error {
+	if len(b) == 0 {
+		return nil // no snapshot: keep the empty state
+	}
 	d, err := state.NewDecoder(b, "groupagg")
 	if err != nil {
 		return fmt.Errorf("aggregate: restore: %w", err)

@@ -65,8 +65,12 @@ func (j *Join) Snapshot() ([]byte, error) {
 	return enc.Bytes(), nil
 }
 
-// Restore implements executor.Operator.
+// Restore implements executor.Operator. An empty snapshot leaves the
+// state empty.
 func (j *Join) Restore(b []byte) error {
+	if len(b) == 0 {
+		return nil // no snapshot: keep the empty state
+	}
 	d, err := state.NewDecoder(b, "join")
 	if err != nil {
 		return fmt.Errorf("join: restore: %w", err)

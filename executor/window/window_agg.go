@@ -434,8 +434,12 @@ func (w *WindowAgg) Snapshot() ([]byte, error) {
 	return enc.Bytes(), nil
 }
 
-// Restore implements executor.Operator.
+// Restore implements executor.Operator. An empty snapshot leaves the
+// state empty.
 func (w *WindowAgg) Restore(b []byte) error {
+	if len(b) == 0 {
+		return nil // no snapshot: keep the empty state
+	}
 	d, err := state.NewDecoder(b, "window")
 	if err != nil {
 		return fmt.Errorf("window: restore: %w", err)
