@@ -50,6 +50,11 @@ func parseFile(name string, orig []byte, o *options) ([]*Pipeline, Diagnostics) 
 		d.ds = append(d.ds, d.depthDiag(m.pos(p)))
 		return nil, d.ds
 	}
+	if off := estimateNodes(parsed, o.maxNodes); off >= 0 {
+		d.ds = append(d.ds, diagf(ErrLimit, m.pos(off), "more than %d YAML nodes (max yaml nodes)", o.maxNodes).
+			withHint("raise it with --max-yaml-nodes (spec.WithMaxNodes)"))
+		return nil, d.ds
+	}
 	f, err := parser.ParseBytes(parsed, 0)
 	if err != nil {
 		d.ds = append(d.ds, d.syntaxDiag(err))
@@ -1170,4 +1175,95 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// estimateNodes counts, without parsing, a lower bound of the YAML nodes
+// of b: one per mapping key and list item on a line (outside block
+// scalars and comments) and one per comma inside flow collections. The
+// parser needs time and memory in proportion to the nodes, so a file far
+// over the node limit is refused before it is parsed. It returns the
+// offset of the line where the count passes limit, or -1.
+func estimateNodes(b []byte, limit int) int {
+	n := 0
+	blockIndent := -1 // indentation of the line that opened a block scalar
+	depth := 0        // of flow collections
+	for off := 0; off < len(b); {
+		end := off
+		for end < len(b) && b[end] != '\n' {
+			end++
+		}
+		line := b[off:end]
+		ind := 0
+		for ind < len(line) && line[ind] == ' ' {
+			ind++
+		}
+		rest := line[ind:]
+		switch {
+		case blockIndent >= 0 && (len(rest) == 0 || ind > blockIndent):
+			// inside a block scalar
+		case len(rest) == 0 || rest[0] == '#':
+		default:
+			blockIndent = -1
+			for len(rest) >= 2 && rest[0] == '-' && (rest[1] == ' ' || rest[1] == '\t') {
+				n++
+				rest = rest[2:]
+			}
+			if len(rest) == 1 && rest[0] == '-' {
+				n++
+			}
+			if i := bytesIndexColon(rest); i >= 0 {
+				n++
+			}
+			for _, c := range rest {
+				switch c {
+				case '[', '{':
+					depth++
+				case ']', '}':
+					if depth > 0 {
+						depth--
+					}
+				case ',':
+					if depth > 0 {
+						n++
+					}
+				}
+			}
+			if t := trimComment(rest); len(t) > 0 && (t[len(t)-1] == '|' || t[len(t)-1] == '>' || len(t) > 1 && (t[len(t)-2] == '|' || t[len(t)-2] == '>')) {
+				blockIndent = ind
+			}
+		}
+		if n > limit {
+			return off
+		}
+		off = end + 1
+	}
+	return -1
+}
+
+// bytesIndexColon returns the index of a mapping colon (": " or a final
+// ":") in line, or -1.
+func bytesIndexColon(line []byte) int {
+	for i := 0; i < len(line); i++ {
+		if line[i] == ':' && (i+1 == len(line) || line[i+1] == ' ' || line[i+1] == '\t') {
+			return i
+		}
+		if line[i] == '#' && i > 0 && line[i-1] == ' ' {
+			return -1
+		}
+	}
+	return -1
+}
+
+// trimComment drops a trailing " # comment" and spaces.
+func trimComment(line []byte) []byte {
+	for i := 1; i < len(line); i++ {
+		if line[i] == '#' && (line[i-1] == ' ' || line[i-1] == '\t') {
+			line = line[:i]
+			break
+		}
+	}
+	for len(line) > 0 && (line[len(line)-1] == ' ' || line[len(line)-1] == '\t' || line[len(line)-1] == '\r') {
+		line = line[:len(line)-1]
+	}
+	return line
 }

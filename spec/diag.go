@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -208,13 +209,13 @@ func (ds Diagnostics) Format(w io.Writer, src func(file string) []byte) {
 // sourceLine returns line n (1-based) of text without its line break.
 func sourceLine(text []byte, n int) (string, bool) {
 	for i := 1; i < n; i++ {
-		j := strings.IndexByte(string(text), '\n')
+		j := bytes.IndexByte(text, '\n')
 		if j < 0 {
 			return "", false
 		}
 		text = text[j+1:]
 	}
-	if j := strings.IndexByte(string(text), '\n'); j >= 0 {
+	if j := bytes.IndexByte(text, '\n'); j >= 0 {
 		text = text[:j]
 	}
 	return strings.TrimRight(string(text), "\r"), true

@@ -52,6 +52,8 @@ func TestLimits(t *testing.T) {
 	}{
 		{"billion laughs", billionLaughs(), nil, "max yaml nodes", "--max-yaml-nodes"},
 		{"merge-key bomb", mergeBomb(), nil, "max yaml nodes", "--max-yaml-nodes"},
+		{"many nodes", "spec:\n  sources:\n" + strings.Repeat("    - {a: 1}\n", 300000), nil, "max yaml nodes", "--max-yaml-nodes"},
+		{"many flow nodes", "spec: [" + strings.Repeat("1,", 1<<20) + "1]\n", nil, "max yaml nodes", "--max-yaml-nodes"},
 		{"deep flow", deepFlow, nil, "max depth", "--max-depth"},
 		{"deep block", deepBlock.String(), nil, "max depth", "--max-depth"},
 		{"file size", strings.Repeat("# x\n", 100), []Option{WithMaxFileSize(64)}, "max file size", "--max-file-size"},
