@@ -273,3 +273,27 @@ func BenchmarkPredict(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkPredictBatch measures requests of 100 named instances.
+func BenchmarkPredictBatch(b *testing.B) {
+	f := setup(b, server.Config{})
+	body := `{"instances": [` + strings.Repeat(`{"x0": 1.25, "x1": -0.5},`, 99) + `{"x0": 1, "x1": 0.5}]}`
+	client := f.srv.Client()
+	client.Transport.(*http.Transport).MaxIdleConnsPerHost = 64
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			resp, err := client.Post(f.srv.URL+"/v1/models/fraud:predict", "application/json", strings.NewReader(body))
+			if err != nil {
+				b.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				b.Fatal(resp.StatusCode)
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N*100)/b.Elapsed().Seconds(), "predictions/s")
+}
