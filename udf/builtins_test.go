@@ -238,3 +238,24 @@ func TestConstCheck(t *testing.T) {
 		}
 	}
 }
+
+func TestUnaryF64MatchesEval(t *testing.T) {
+	xs := []float64{0, math.Copysign(0, -1), 1, -1, 2.5, -2.5, 1e-300, 1e300, -1e300, 710, -710, math.Inf(1), math.Inf(-1), math.NaN()}
+	for name, fast := range unaryF64 {
+		f, _ := Lookup(name)
+		for _, x := range xs {
+			want, err := f.Eval([]Value{Float(x)})
+			if err != nil {
+				t.Fatalf("%s(%v): %v", name, x, err)
+			}
+			r, ok := fast(x)
+			got := Null
+			if ok {
+				got = Float(r)
+			}
+			if !Equal(got, want) {
+				t.Errorf("%s(%v): fast %v, Eval %v", name, x, got, want)
+			}
+		}
+	}
+}

@@ -732,6 +732,10 @@ func (c *fastCompiler) call(n ast.Node, name string, argNodes []ast.Node) (cnode
 		}
 	} else {
 		t, err = f.Check(types)
+		if u := unaryF64[f.Name]; u != nil && err == nil && t == TypeDouble && len(types) == 1 {
+			arg, _ := c.compile(argNodes[0]) // compiled above: cannot fail now
+			return callF64(u, arg), nil
+		}
 		eval = f.Eval
 		if err == nil && f.ConstCheck != nil {
 			for i, a := range argNodes {

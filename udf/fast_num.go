@@ -222,3 +222,48 @@ func logic(and bool, l, r boolFn) boolFn {
 		return and, false, nil
 	}
 }
+
+// unaryF64 are the double-to-double built-ins the typed evaluator calls
+// without boxing their argument into a Value; each must give exactly what
+// the built-in's Eval gives for a double argument (ok false: NULL).
+// TestUnaryF64MatchesEval holds them to it.
+var unaryF64 = map[string]func(x float64) (r float64, ok bool){
+	"ABS":   func(x float64) (float64, bool) { return math.Abs(x), true },
+	"FLOOR": func(x float64) (float64, bool) { return math.Floor(x), true },
+	"CEIL":  func(x float64) (float64, bool) { return math.Ceil(x), true },
+	"SQRT":  finiteF(math.Sqrt),
+	"EXP":   finiteF(math.Exp),
+	"LN":    finiteF(logPositive(math.Log)),
+	"LOG10": finiteF(logPositive(math.Log10)),
+	"SIGN": func(x float64) (float64, bool) {
+		switch {
+		case x < 0:
+			return -1, true
+		case x > 0:
+			return 1, true
+		case x == 0:
+			return 0, true
+		}
+		return 0, false
+	},
+}
+
+func finiteF(f func(float64) float64) func(float64) (float64, bool) {
+	return func(x float64) (float64, bool) {
+		r := f(x)
+		return r, !math.IsNaN(r) && !math.IsInf(r, 0)
+	}
+}
+
+// callF64 compiles a call of a unary double built-in on a double argument.
+func callF64(f func(float64) (float64, bool), arg cnode) cnode {
+	af := toF64(arg)
+	return doubleNode(func(r Row, st *stack) (float64, bool, error) {
+		x, null, err := af(r, st)
+		if err != nil || null {
+			return 0, true, err
+		}
+		y, ok := f(x)
+		return y, !ok, nil
+	})
+}
