@@ -240,6 +240,10 @@ func (rt *Runtime) Build(node *planner.Node, in []planner.Schema) (executor.Oper
 		}
 		rt.mu.Lock()
 		jm := rt.trained[op.Model.Name]
+		key := callKey{op.Model.Name, planner.PredictLabel}
+		if _, ok := rt.types[key]; !ok && op.Label >= 0 && op.Label < len(schema.Columns) {
+			rt.types[key] = schema.Columns[op.Label].Type
+		}
 		rt.mu.Unlock()
 		if jm == nil {
 			var err error
