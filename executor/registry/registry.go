@@ -318,6 +318,9 @@ func (r *Registry) PublishRaw(ctx context.Context, name string, model []byte, me
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		r.update(cctx, name, func(e *Entry) (*Entry, error) {
+			if e == nil {
+				return nil, ErrNotFound
+			}
 			e.Versions = slices.DeleteFunc(e.Versions, func(v Version) bool { return v.Version == n })
 			return e, nil
 		})
@@ -326,6 +329,9 @@ func (r *Registry) PublishRaw(ctx context.Context, name string, model []byte, me
 	// 3. mark ready, and drop versions beyond the retention.
 	var drop []Version
 	if _, err := r.update(ctx, name, func(e *Entry) (*Entry, error) {
+		if e == nil {
+			return nil, fmt.Errorf("%w: %q vanished while publishing version %d", ErrNotFound, name, n)
+		}
 		found := false
 		for i := range e.Versions {
 			if e.Versions[i].Version == n {
