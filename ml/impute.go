@@ -54,10 +54,16 @@ func (m *Imputer) Learn(v float64) {
 	m.N++
 	m.Mean += (v - m.Mean) / m.N
 	m.Last = v
-	if m.Sketch != nil {
+	if m.Strategy == "median" {
+		if m.Sketch == nil {
+			m.Sketch = NewQuantileSketch(200)
+		}
 		m.Sketch.Add(v)
 	}
-	if m.Counts != nil {
+	if m.Strategy == "most_frequent" {
+		if m.Counts == nil { // after unmarshalling an empty map
+			m.Counts = map[string]float64{}
+		}
 		m.Counts[strconv.FormatFloat(v, 'g', -1, 64)]++
 	}
 }
@@ -122,6 +128,9 @@ func (m *CategoryImputer) Learn(s string) {
 	}
 	m.Last = s
 	if m.Strategy == "most_frequent" {
+		if m.Counts == nil {
+			m.Counts = map[string]float64{}
+		}
 		m.Counts[s]++
 	}
 }

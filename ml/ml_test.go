@@ -3,6 +3,7 @@ package ml
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -657,5 +658,70 @@ func TestDecisionTreeRejectsBadLabels(t *testing.T) {
 	m := mustNew(t, "decision_tree", nil, 1)
 	if err := m.Fit([]Vector{Dense([]float64{1}), Dense([]float64{2})}, []float64{0, 0.5}); err == nil {
 		t.Error("fractional class label accepted")
+	}
+}
+
+// TestTransformsJSONRoundTrip checks that every transform keeps working
+// after a JSON round trip without any explicit Restore call (the executor
+// snapshots them as JSON inside its state).
+func TestTransformsJSONRoundTrip(t *testing.T) {
+	rt := func(v any) {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ss := &StandardScaler{}
+	ss.Learn([]float64{1, 2})
+	rt(ss)
+	ss.Learn([]float64{3, 4})
+	if z := ss.Transform(nil, []float64{2, 3}); z[0] != 0 || z[1] != 0 {
+		t.Errorf("scaler after round trip: %v", z)
+	}
+	for _, s := range ImputeStrategies {
+		im, _ := NewImputer(s, 0)
+		rt(im)
+		im.Learn(4)
+		im.Learn(4)
+		rt(im)
+		if got := im.Transform(math.NaN()); s != "constant" && got != 4 {
+			t.Errorf("%s imputer after round trip fills %v", s, got)
+		}
+	}
+	ci, _ := NewCategoryImputer("most_frequent", "")
+	rt(ci)
+	ci.Learn("a")
+	oh := NewOneHot(4)
+	oh.Learn("a")
+	rt(oh)
+	oh.Learn("b")
+	if oh.Index("a") != 0 || oh.Index("b") != 1 {
+		t.Error("one-hot after round trip")
+	}
+	tf := NewTFIDF(64, 1)
+	tf.Learn("hello world")
+	rt(tf)
+	tf.Learn("hello there")
+	if v := tf.Transform("hello"); v.NNZ() != 1 {
+		t.Errorf("tf-idf after round trip: %v", v)
+	}
+	w, _ := NewWindow(4, []string{"mean"}, 1, 2)
+	w.Push(1)
+	rt(w)
+	w.Push(3)
+	if f := w.Features(nil); f[0] != 2 || f[1] != 3 {
+		t.Errorf("window after round trip: %v", f)
+	}
+	o, _ := NewOutliers("iqr", 3, 1.5, 0, 0)
+	rt(o)
+	for i := range 100 {
+		o.Learn(float64(i))
+	}
+	rt(o)
+	if _, out := o.Check(1000); !out {
+		t.Error("outliers after round trip")
 	}
 }

@@ -55,7 +55,10 @@ func (o *Outliers) Learn(v float64) {
 	d := v - o.Mean
 	o.Mean += d / o.N
 	o.M2 += d * (v - o.Mean)
-	if o.Sketch != nil {
+	if o.Method == "iqr" {
+		if o.Sketch == nil {
+			o.Sketch = NewQuantileSketch(200)
+		}
 		o.Sketch.Add(v)
 	}
 }

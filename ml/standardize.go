@@ -27,6 +27,9 @@ func (s *scaler) grow(d int) {
 
 // learn updates the statistics with one dense x.
 func (s *scaler) learn(x []float64) {
+	if len(s.inv) != len(s.Mean) { // after unmarshalling
+		s.restore()
+	}
 	s.grow(len(x))
 	s.N++
 	rn := 1 / s.N
