@@ -60,7 +60,7 @@ func ExampleMarshal() {
 	m2, _ := ml.Unmarshal(b)
 	fmt.Println(m2.Predict(ml.Dense([]float64{0.2})) == m.Predict(ml.Dense([]float64{0.2})))
 	// Output:
-	// {"format":"flowrun.model/v1","algorithm":"kmeans","seed":7,"params":{"decay":1,"init":"kmeans++","k":2,"max_iter":300,"n_init":4,"tol":0.000001},"state":{"centers":[[10.5],[0.5]],"counts":[2,2]}}
+	// {"format":"flowrun.model/v1","algorithm":"kmeans","seed":7,"params":{"batch_size":0,"decay":1,"init":"kmeans++","k":2,"max_iter":300,"n_init":4,"tol":0.000001},"state":{"centers":[[10.5],[0.5]],"counts":[2,2]}}
 	// true
 }
 

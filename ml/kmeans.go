@@ -9,8 +9,8 @@ var kmeansAlgorithm = &Algorithm{
 	Name:  "kmeans",
 	Kind:  KindClusterer,
 	Modes: []string{ModeOnline, ModeBatch, ModeWindowed},
-	Doc: "k-means clustering. Batch: Lloyd's algorithm from k-means++ seeds (best of n_init runs " +
-		"by inertia). Online: sequential (mini-batch of one) k-means, each centre moving towards its " +
+	Doc: "k-means clustering. Batch: Lloyd's algorithm (or mini-batch k-means with batch_size) from " +
+		"k-means++ seeds (best of n_init runs by inertia). Online: sequential (mini-batch of one) k-means, each centre moving towards its " +
 		"points with step 1/count, counts decayed by decay per example. Predict returns the cluster id.",
 	Params: []Param{
 		{Name: "k", Type: TypeInt, Default: 3, Min: ptr(1), Max: ptr(100000), Doc: "Number of clusters."},
@@ -22,6 +22,8 @@ var kmeansAlgorithm = &Algorithm{
 			Doc: "Maximum Lloyd iterations per run."},
 		{Name: "tol", Type: TypeFloat, Default: 1e-6, Min: ptr(0),
 			Doc: "Lloyd stops when no centre moves by more than tol (squared distance)."},
+		{Name: "batch_size", Type: TypeInt, Default: 0, Min: ptr(0), Max: ptr(10000000),
+			Doc: "Fit with mini-batch k-means (Sculley 2010) on max_iter random batches of this size; 0 = Lloyd on all data."},
 		{Name: "decay", Type: TypeFloat, Default: 1.0, Min: ptr(0.5), Max: ptr(1),
 			Doc: "Online forgetting factor of the per-cluster counts (1 = no forgetting)."},
 	},
@@ -51,6 +53,7 @@ type KMeans struct {
 	maxIter int
 	tol     float64
 	decay   float64
+	batch   int
 }
 
 var _ Model = (*KMeans)(nil)
@@ -60,6 +63,7 @@ func newKMeans(b base) (Model, error) {
 	return &KMeans{
 		base: b, k: p.Int("k"), init: p.String("init"),
 		nInit: p.Int("n_init"), maxIter: p.Int("max_iter"), tol: p.Float("tol"), decay: p.Float("decay"),
+		batch: p.Int("batch_size"),
 	}, nil
 }
 
@@ -143,7 +147,10 @@ func (m *KMeans) Fit(X []Vector, _ []float64) error {
 		centers := m.seed0(X, d, rng)
 		counts := make([]float64, len(centers))
 		var inertia float64
-		for it := 0; it < m.maxIter; it++ {
+		if m.batch > 0 {
+			m.miniBatch(X, centers, counts, rng)
+		}
+		for it := 0; it < m.maxIter && m.batch == 0; it++ {
 			inertia = 0
 			for i, x := range X {
 				c, dist := nearest(x, centers)
@@ -246,4 +253,42 @@ func (m *KMeans) seed0(X []Vector, d int, rng *rand.Rand) [][]float64 {
 		}
 	}
 	return centers
+}
+
+// miniBatch runs max_iter mini-batch steps (Sculley 2010): each batch is
+// assigned to the current centres, then every point moves its centre by
+// (x − μ_c)/n_c with n_c the centre's running count.
+func (m *KMeans) miniBatch(X []Vector, centers [][]float64, counts []float64, rng *rand.Rand) {
+	batch := make([]int, min(m.batch, len(X)))
+	assign := make([]int, len(batch))
+	for range m.maxIter {
+		for j := range batch {
+			batch[j] = rng.IntN(len(X))
+		}
+		for j, i := range batch {
+			assign[j], _ = nearest(X[i], centers)
+		}
+		for j, i := range batch {
+			c := assign[j]
+			counts[c]++
+			eta := 1 / counts[c]
+			mu := centers[c]
+			x := X[i]
+			if x.Idx == nil {
+				for f, v := range x.Val {
+					mu[f] += eta * (v - mu[f])
+				}
+				for f := len(x.Val); f < len(mu); f++ {
+					mu[f] -= eta * mu[f]
+				}
+				continue
+			}
+			for f := range mu {
+				mu[f] -= eta * mu[f]
+			}
+			for k, f := range x.Idx {
+				mu[f] += eta * x.Val[k]
+			}
+		}
+	}
 }

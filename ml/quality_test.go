@@ -222,6 +222,17 @@ func TestKMeansIris(t *testing.T) {
 	if ari < 0.72 {
 		t.Errorf("ARI %.4f < 0.72", ari)
 	}
+	mb := mustNew(t, "kmeans", map[string]any{"k": 3, "batch_size": 30, "max_iter": 100}, 42)
+	if err := mb.Fit(X, nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := range y {
+		got[i] = int(mb.Predict(X[i]))
+	}
+	t.Logf("mini-batch k-means iris: ARI %.4f", AdjustedRandIndex(truth, got))
+	if a := AdjustedRandIndex(truth, got); a < 0.7 {
+		t.Errorf("mini-batch ARI %.4f < 0.7", a)
+	}
 	// Online k-means over a seeded shuffle also finds the structure.
 	on := mustNew(t, "kmeans", map[string]any{"k": 3}, 1)
 	order := []int{0, 50, 100}
