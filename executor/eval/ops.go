@@ -45,9 +45,23 @@ func (c *compiler) binary(e *planner.BinaryOp) (Fn, error) {
 		t := e.T
 		o := op[0]
 		return func(row udf.Row) (udf.Value, error) {
-			a, b, null, err := both(row, l, r)
-			if null || err != nil {
+			a, err := l(row)
+			if err != nil || a.K == udf.TypeNull {
 				return udf.Null, err
+			}
+			b, err := r(row)
+			if err != nil || b.K == udf.TypeNull {
+				return udf.Null, err
+			}
+			if a.K == udf.TypeDouble && b.K == udf.TypeDouble {
+				switch o {
+				case '+':
+					return udf.Float(a.F + b.F), nil
+				case '-':
+					return udf.Float(a.F - b.F), nil
+				case '*':
+					return udf.Float(a.F * b.F), nil
+				}
 			}
 			return Arith(o, a, b, t)
 		}, nil
@@ -390,47 +404,87 @@ func cmpFloatInt(f float64, i int64) int {
 	return 0
 }
 
-func compareFn(op string, l, r Fn) Fn {
-	var test func(c int) bool
-	eqOnly := false
-	switch op {
-	case "=", "==":
-		test, eqOnly = func(c int) bool { return c == 0 }, true
-	case "!=", "<>":
-		test, eqOnly = func(c int) bool { return c != 0 }, true
-	case "<":
-		test = func(c int) bool { return c < 0 }
-	case "<=":
-		test = func(c int) bool { return c <= 0 }
-	case ">":
-		test = func(c int) bool { return c > 0 }
-	default:
-		test = func(c int) bool { return c >= 0 }
+// cmpOp is a comparison operator; holds applies it to a three-way
+// comparison result (a method, so that it inlines).
+type cmpOp uint8
+
+const (
+	opEQ cmpOp = iota
+	opNE
+	opLT
+	opLE
+	opGT
+	opGE
+)
+
+var cmpOps = map[string]cmpOp{"=": opEQ, "==": opEQ, "!=": opNE, "<>": opNE, "<": opLT, "<=": opLE, ">": opGT, ">=": opGE}
+
+func (o cmpOp) holds(c int) bool {
+	switch o {
+	case opEQ:
+		return c == 0
+	case opNE:
+		return c != 0
+	case opLT:
+		return c < 0
+	case opLE:
+		return c <= 0
+	case opGT:
+		return c > 0
 	}
+	return c >= 0
+}
+
+// mirror is the operator with swapped operands.
+func (o cmpOp) mirror() cmpOp {
+	switch o {
+	case opLT:
+		return opGT
+	case opLE:
+		return opGE
+	case opGT:
+		return opLT
+	case opGE:
+		return opLE
+	}
+	return o
+}
+
+// generic compares two non-NULL values of any kinds.
+func (o cmpOp) generic(a, b udf.Value) (udf.Value, error) {
+	c, ordered, err := Compare(a, b)
+	if err != nil {
+		return udf.Null, err
+	}
+	if !ordered && o != opEQ && o != opNE {
+		return udf.Null, exprErr("%s values have no order", a.K)
+	}
+	return udf.Bool(o.holds(c)), nil
+}
+
+func compareFn(name string, l, r Fn) Fn {
+	op := cmpOps[name]
 	return func(row udf.Row) (udf.Value, error) {
-		a, b, null, err := both(row, l, r)
-		if null || err != nil {
+		a, err := l(row)
+		if err != nil || a.K == udf.TypeNull {
+			return udf.Null, err
+		}
+		b, err := r(row)
+		if err != nil || b.K == udf.TypeNull {
 			return udf.Null, err
 		}
 		// Fast paths for the common typed comparisons.
 		if a.K == b.K {
 			switch a.K {
 			case udf.TypeBigint, udf.TypeTimestamp:
-				return udf.Bool(test(cmpInt(a.I, b.I))), nil
+				return udf.Bool(op.holds(cmpInt(a.I, b.I))), nil
 			case udf.TypeDouble:
-				return udf.Bool(test(cmpFloat(a.F, b.F))), nil
+				return udf.Bool(op.holds(cmpFloat(a.F, b.F))), nil
 			case udf.TypeString:
-				return udf.Bool(test(strings.Compare(a.S, b.S))), nil
+				return udf.Bool(op.holds(strings.Compare(a.S, b.S))), nil
 			}
 		}
-		c, ordered, err := Compare(a, b)
-		if err != nil {
-			return udf.Null, err
-		}
-		if !ordered && !eqOnly {
-			return udf.Null, exprErr("%s values have no order", a.K)
-		}
-		return udf.Bool(test(c)), nil
+		return op.generic(a, b)
 	}
 }
 
@@ -551,112 +605,76 @@ func literalSet(list []planner.Expr) (*litSet, bool) {
 // for a numeric, timestamp or string literal: it reads the column directly
 // and compares without the generic dispatch. Other value kinds at run time
 // fall back to Compare.
-func compareColLit(op string, le, re planner.Expr) Fn {
+func compareColLit(name string, le, re planner.Expr) Fn {
+	op := cmpOps[name]
 	col, lok := le.(*planner.ColumnRef)
 	lit, rok := re.(*planner.Literal)
 	if !lok || !rok {
+		col, lit = nil, nil
 		if c, ok := re.(*planner.ColumnRef); ok {
 			if l, ok := le.(*planner.Literal); ok {
 				col, lit = c, l
-				op = mirror[op]
+				op = op.mirror()
 			}
 		}
 	}
 	if col == nil || lit == nil || col.Index < 0 {
 		return nil
 	}
-	v := lit.Value
-	i := col.Index
-	var lt, eq, gt bool // result for c < 0, c == 0, c > 0
-	switch op {
-	case "=", "==":
-		eq = true
-	case "!=", "<>":
-		lt, gt = true, true
-	case "<":
-		lt = true
-	case "<=":
-		lt, eq = true, true
-	case ">":
-		gt = true
-	case ">=":
-		gt, eq = true, true
-	default:
-		return nil
-	}
-	res := func(c int) udf.Value {
-		switch {
-		case c < 0:
-			return udf.Bool(lt)
-		case c > 0:
-			return udf.Bool(gt)
-		}
-		return udf.Bool(eq)
-	}
-	eqOnly := (lt == gt) && !(lt && eq)
-	slow := func(a udf.Value) (udf.Value, error) {
-		c, ordered, err := Compare(a, v)
-		if err != nil {
-			return udf.Null, err
-		}
-		if !ordered && !eqOnly {
-			return udf.Null, exprErr("%s values have no order", a.K)
-		}
-		return res(c), nil
+	v, i := lit.Value, col.Index
+	missing := func(row udf.Row) (udf.Value, error) {
+		return udf.Null, exprErr("row has %d columns, column %d missing", len(row), i)
 	}
 	switch v.K {
 	case udf.TypeBigint, udf.TypeTimestamp:
-		x := v.I
+		x, k := v.I, v.K
 		return func(row udf.Row) (udf.Value, error) {
 			if i >= len(row) {
-				return udf.Null, exprErr("row has %d columns, column %d missing", len(row), i)
+				return missing(row)
 			}
-			a := row[i]
+			a := &row[i]
 			switch a.K {
 			case udf.TypeNull:
 				return udf.Null, nil
-			case v.K:
-				return res(cmpInt(a.I, x)), nil
+			case k:
+				return udf.Bool(op.holds(cmpInt(a.I, x))), nil
 			case udf.TypeDouble:
-				return res(cmpFloatInt(a.F, x)), nil
+				return udf.Bool(op.holds(cmpFloatInt(a.F, x))), nil
 			}
-			return slow(a)
+			return op.generic(*a, v)
 		}
 	case udf.TypeDouble:
 		x := v.F
 		return func(row udf.Row) (udf.Value, error) {
 			if i >= len(row) {
-				return udf.Null, exprErr("row has %d columns, column %d missing", len(row), i)
+				return missing(row)
 			}
-			a := row[i]
+			a := &row[i]
 			switch a.K {
 			case udf.TypeNull:
 				return udf.Null, nil
 			case udf.TypeDouble:
-				return res(cmpFloat(a.F, x)), nil
+				return udf.Bool(op.holds(cmpFloat(a.F, x))), nil
 			case udf.TypeBigint:
-				return res(-cmpFloatInt(x, a.I)), nil
+				return udf.Bool(op.holds(-cmpFloatInt(x, a.I))), nil
 			}
-			return slow(a)
+			return op.generic(*a, v)
 		}
 	case udf.TypeString:
 		x := v.S
 		return func(row udf.Row) (udf.Value, error) {
 			if i >= len(row) {
-				return udf.Null, exprErr("row has %d columns, column %d missing", len(row), i)
+				return missing(row)
 			}
-			a := row[i]
+			a := &row[i]
 			switch a.K {
 			case udf.TypeNull:
 				return udf.Null, nil
 			case udf.TypeString:
-				return res(strings.Compare(a.S, x)), nil
+				return udf.Bool(op.holds(strings.Compare(a.S, x))), nil
 			}
-			return slow(a)
+			return op.generic(*a, v)
 		}
 	}
 	return nil
 }
-
-// mirror maps an operator to the one with swapped operands.
-var mirror = map[string]string{"=": "=", "==": "==", "!=": "!=", "<>": "<>", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
