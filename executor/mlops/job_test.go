@@ -2,7 +2,6 @@ package mlops
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/flowrun/flowrun/executor"
 	"github.com/flowrun/flowrun/executor/engine"
 	"github.com/flowrun/flowrun/executor/eval"
 	fjs "github.com/flowrun/flowrun/executor/jetstream"
@@ -120,14 +118,8 @@ func TestSpamJob(t *testing.T) {
 	var versions []int64
 	t0 := time.Now()
 	e, err := engine.New(ctx, g, engine.Options{Conn: c, DLQ: dlq, Bounded: true, CreateStreams: true,
-		Env: &eval.Env{Models: rt},
-		Build: func(n *planner.Node, in []planner.Schema) (executor.Operator, error) {
-			op, err := rt.Build(n, in)
-			if errors.Is(err, ErrUnsupported) {
-				err = fmt.Errorf("%w: %v", engine.ErrUnsupported, err)
-			}
-			return op, err
-		},
+		Env:   &eval.Env{Models: rt},
+		Build: rt.Builder(engine.ErrUnsupported),
 		Tap: func(_ string, cols []planner.Column, rs []udf.Row) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -157,6 +149,9 @@ func TestSpamJob(t *testing.T) {
 	s := rt.Summary()
 	t.Logf("%d rows in %v (%.0f rows/s); scored %d, second half accuracy %.4f over %d; counters %v; model %+v",
 		len(rows), took.Round(time.Millisecond), float64(len(rows))/took.Seconds(), len(got), acc, n, s.Stages, s.Models[0].Candidates)
+	var sum strings.Builder
+	s.WriteText(&sum)
+	t.Logf("summary:\n%s", sum.String())
 	if acc < 0.975 {
 		t.Errorf("second-half accuracy %.4f < 0.975", acc)
 	}

@@ -430,3 +430,18 @@ func (rt *Runtime) sourceStream(id int) string {
 	}
 	return ""
 }
+
+// Builder returns Build as an engine builder: errors for nodes that are
+// not ML stages wrap unsupported (pass engine.ErrUnsupported), so the
+// engine falls back to its own operators:
+//
+//	engine.Options{Build: rt.Builder(engine.ErrUnsupported), Env: &eval.Env{Funcs: funcs, Models: rt}}
+func (rt *Runtime) Builder(unsupported error) func(*planner.Node, []planner.Schema) (executor.Operator, error) {
+	return func(n *planner.Node, in []planner.Schema) (executor.Operator, error) {
+		op, err := rt.Build(n, in)
+		if errors.Is(err, ErrUnsupported) && unsupported != nil {
+			err = fmt.Errorf("%w: %w", unsupported, err)
+		}
+		return op, err
+	}
+}

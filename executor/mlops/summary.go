@@ -1,5 +1,11 @@
 package mlops
 
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
 // Report is the prequential evaluation of one candidate of a model over
 // one evaluation window (or the whole run when Cumulative), as published
 // to MetricsSubject(job, model) in JSON:
@@ -81,4 +87,34 @@ func (rt *Runtime) Summary() Summary {
 		s.Models = append(s.Models, ms)
 	}
 	return s
+}
+
+// WriteText prints the summary for humans (the end of a bounded run):
+//
+//	clean messages: dedup_dropped=7 filter_dropped=0 imputed=0 ...
+//	model spam: 5567 rows, 5567 learned, version 3; accuracy=0.9724 auc=0.9866
+func (s Summary) WriteText(w io.Writer) {
+	for _, st := range s.Stages {
+		var parts []string
+		for _, k := range sortedKeys(st.Counters) {
+			parts = append(parts, fmt.Sprintf("%s=%d", k, st.Counters[k]))
+		}
+		fmt.Fprintf(w, "ml %s: %s\n", st.Stage, strings.Join(parts, " "))
+	}
+	for _, m := range s.Models {
+		for i, c := range m.Candidates {
+			var parts []string
+			for _, k := range sortedKeys(c.Metrics) {
+				parts = append(parts, fmt.Sprintf("%s=%.4f", k, c.Metrics[k]))
+			}
+			name := m.Model
+			if len(m.Candidates) > 1 {
+				name = fmt.Sprintf("%s[%d]", m.Model, i)
+				if i == m.Best {
+					name += "*"
+				}
+			}
+			fmt.Fprintf(w, "model %s: %d rows, %d learned, version %d; %s\n", name, m.Rows, m.Learned, c.Version, strings.Join(parts, " "))
+		}
+	}
 }
