@@ -81,6 +81,20 @@ type Join struct {
 	keyBuf  []byte
 	scratch udf.Row
 	alloc   rowAlloc
+	slab    []stored // stored rows are carved from chunks
+}
+
+// newStored returns a stored row from the current chunk (one allocation
+// per 256 rows).
+func (j *Join) newStored(row udf.Row, id uint64, ts int64) *stored {
+	if len(j.slab) == 0 {
+		j.slab = make([]stored, 256)
+	}
+	s := &j.slab[0]
+	j.slab = j.slab[1:]
+	j.seq++
+	*s = stored{row: row, id: id, ts: ts, seq: j.seq}
+	return s
 }
 
 var _ executor.Operator = (*Join)(nil)
@@ -264,8 +278,7 @@ func (j *Join) streamRow(port int, row udf.Row, id uint64, out executor.Collecto
 	if !ok {
 		return nil
 	}
-	j.seq++
-	s := &stored{row: row, id: id, ts: ts, seq: j.seq}
+	s := j.newStored(row, id, ts)
 	if state.HasNull(row, keys) {
 		if isLeft && j.left {
 			_, err := j.emit(s, nil, out) // can never match

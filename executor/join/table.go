@@ -30,8 +30,7 @@ func (j *Join) tableRight(row udf.Row, id uint64, out executor.Collector) error 
 		out.DeadLetter(executor.ClassStateLimit, j.limitReason(), row, nil)
 		return nil
 	}
-	j.seq++
-	s := &stored{row: row, id: id, ts: ts, seq: j.seq}
+	s := j.newStored(row, id, ts)
 	v := e.V.v
 	if !j.timed {
 		clear(v)
@@ -67,8 +66,7 @@ func (j *Join) tableLeft(row udf.Row, id uint64, out executor.Collector) error {
 	if len(row) < j.nl {
 		return fmt.Errorf("join: row of %d columns, want %d", len(row), j.nl)
 	}
-	j.seq++
-	s := &stored{row: row, id: id, seq: j.seq}
+	s := j.newStored(row, id, 0)
 	if !j.timed {
 		return j.lookup(s, out)
 	}
