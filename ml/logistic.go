@@ -130,6 +130,7 @@ func (m *linear) fitLBFGS(X []Vector, y []float64) error {
 	lastX := make([]float64, K*stride)
 	lastG := make([]float64, K*stride)
 	lastF := math.NaN()
+	invN := 1 / float64(len(Z))
 	eval := func(theta []float64) {
 		if !math.IsNaN(lastF) && floats.Equal(theta, lastX) {
 			return
@@ -145,6 +146,18 @@ func (m *linear) fitLBFGS(X []Vector, y []float64) error {
 				scores[r] = z.Dot(row) + theta[r*stride+d]
 			}
 			switch {
+			case m.link == linkHinge: // squared hinge, averaged: (1/n) Σ max(0, 1 − t s)²
+				c := int(y[i])
+				for r := range K {
+					t := 2*b2f(r == c) - 1
+					if K == 1 {
+						t = 2*b2f(y[i] > 0.5) - 1
+					}
+					if mg := 1 - t*scores[r]; mg > 0 {
+						f += mg * mg * invN
+						m.addGrad(lastG[r*stride:(r+1)*stride], z, -2*t*mg*invN)
+					}
+				}
 			case m.link == linkSoftmax:
 				c := int(y[i])
 				f += softmaxInPlace(scores) - z.Dot(theta[c*stride:c*stride+d]) - theta[c*stride+d]

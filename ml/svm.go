@@ -13,7 +13,11 @@ var linearSVMAlgorithm = &Algorithm{
 		{Name: "classes", Type: TypeInt, Default: 2, Min: ptr(2), Max: ptr(10000),
 			Doc: "Number of classes; labels are 0..classes−1 (binary: y > 0.5 is class 1)."},
 		{Name: "epochs", Type: TypeInt, Default: 10, Min: ptr(1), Max: ptr(10000),
-			Doc: "Passes over the data for Fit."},
+			Doc: "Passes over the data for Fit with the pegasos solver."},
+		{Name: "solver", Type: TypeString, Default: "pegasos", Enum: []string{"pegasos", "lbfgs"},
+			Doc: "Fit: Pegasos passes (hinge loss) or L-BFGS on the squared hinge loss λ/2‖w‖² + mean max(0, 1 − y·s)² (as LinearSVC, C = 1/(λn))."},
+		{Name: "max_iter", Type: TypeInt, Default: 1000, Min: ptr(1), Max: ptr(1000000),
+			Doc: "Maximum L-BFGS iterations (solver lbfgs)."},
 		paramStandardize(),
 	},
 	build: newLinearSVM,
@@ -35,6 +39,7 @@ func newLinearSVM(b base) (Model, error) {
 		base:    b,
 		classes: p.Int("classes"), link: linkHinge, opt: optPegasos,
 		std: p.Bool("standardize"), l2: p.Float("l2"), epochs: p.Int("epochs"),
+		maxIter: p.Int("max_iter"), tol: 1e-8,
 	}}
 	m.rows = 1
 	if m.classes > 2 {
@@ -67,10 +72,14 @@ func (m *LinearSVM) PredictProba(dst []float64, x Vector) []float64 {
 	return m.proba(dst, x)
 }
 
-// Fit replaces the model by one trained with epochs Pegasos passes.
+// Fit replaces the model by one trained with epochs Pegasos passes, or
+// with L-BFGS on the squared hinge loss (solver lbfgs).
 func (m *LinearSVM) Fit(X []Vector, y []float64) error {
 	if err := checkXY(X, y); err != nil {
 		return err
+	}
+	if m.p.String("solver") == "lbfgs" {
+		return m.fitLBFGS(X, y)
 	}
 	m.fitEpochs(X, y)
 	return nil
