@@ -223,6 +223,11 @@ func NewGroupAgg(keys []Expr, aggs []AggCall, names []string, input Rel) *GroupA
 	for i, k := range keys {
 		s.Columns = append(s.Columns, Column{Name: names[i], Type: k.Type(), Nullable: exprNullable(k, in)})
 		s.Key = append(s.Key, i)
+		// Grouped by the event time itself (e.g. a window_end): every row
+		// of the group has that time, and so has the group's row.
+		if c, ok := k.(*ColumnRef); ok && c.Index == in.EventTime && in.EventTime >= 0 && s.EventTime < 0 {
+			s.EventTime = i
+		}
 	}
 	for i, a := range aggs {
 		s.Columns = append(s.Columns, Column{Name: names[len(keys)+i], Type: a.T, Nullable: aggNullable(a)})
