@@ -44,7 +44,7 @@ type GroupAgg struct {
 	aggs    *eval.Aggs
 	timeCol int
 	lim     state.Limits
-	st      *state.Keyed[group]
+	st      state.Store[group]
 	seq     int64 // rows seen (the time of rows without event time)
 
 	keyBuf  []byte

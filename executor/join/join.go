@@ -70,11 +70,11 @@ type Join struct {
 	seq          uint64
 
 	// Interval and window joins.
-	ls, rs  *state.Keyed[side]
+	ls, rs  state.Store[side]
 	expires expiryHeap
 
 	// Table join.
-	tab     *state.Keyed[versions]
+	tab     state.Store[versions]
 	pending pendingHeap
 	timed   bool // event-time table join (else arrival order)
 

@@ -52,6 +52,43 @@ func (l Limits) LimitReason(stage string) string {
 	return fmt.Sprintf("state limit: stage %q holds its maximum of %d keys per task (raise the stage's limits.maxKeys, set limits.ttl, or raise parallelism)", stage, l.MaxKeys)
 }
 
+// Store is the one interface of keyed operator state: values of type V
+// under canonical key bytes (AppendKey), bounded by Limits, expired by
+// event time, snapshotted into a versioned binary form. Keyed is the
+// in-memory implementation; every operator holds its state through Store,
+// so another implementation (spilling, remote) can replace it.
+//
+// A Store is used by one goroutine (its operator). Entries returned stay
+// valid until the key is deleted or expires; V is modified in place.
+type Store[V any] interface {
+	// Get returns the live entry of key, or nil; lookups do not allocate.
+	Get(key []byte) *Entry[V]
+	// GetString is Get with a string key.
+	GetString(key string) *Entry[V]
+	// Upsert returns the entry of key, creating it if absent (created),
+	// and records ts as an update time. A new key beyond MaxKeys is an
+	// error wrapping ErrLimit.
+	Upsert(key []byte, ts int64) (e *Entry[V], created bool, err error)
+	// Delete removes a key.
+	Delete(key string)
+	// Advance records the watermark and sweeps keys idle for the TTL.
+	Advance(wm int64, onExpire func(*Entry[V]))
+	// Len is the number of keys held; Full reports that a new key would be
+	// refused.
+	Len() int
+	Full() bool
+	Limits() Limits
+	Watermark() int64
+	// Sorted returns the entries in key order.
+	Sorted() []*Entry[V]
+	// Encode and Decode write and read the whole state (deterministically:
+	// in key order) with a codec for V.
+	Encode(e *Encoder, enc func(*Encoder, *V) error) error
+	Decode(d *Decoder, dec func(*Decoder, *V) error) error
+}
+
+var _ Store[int] = (*Keyed[int])(nil)
+
 // Entry is the state of one key.
 type Entry[V any] struct {
 	Key  string // canonical key bytes (AppendKey)

@@ -54,7 +54,7 @@ type WindowAgg struct {
 	aggs    *eval.Aggs
 	lim     state.Limits
 
-	st     *state.Keyed[group]
+	st     state.Store[group]
 	timers timerQueue
 	wm     int64
 
