@@ -296,10 +296,19 @@ func (s *sumState) Result() Value {
 	if s.n == 0 {
 		return Null
 	}
+	fits := s.hi == int64(s.lo)>>63 // the 128-bit integer part fits in an int64
 	if s.double {
-		return finite(float64(s.hi)*0x1p64 + float64(s.lo) + s.f.value())
+		ip := float64(int64(s.lo))
+		if !fits {
+			ip = float64(s.hi)*0x1p64 + float64(s.lo)
+		}
+		var t neumaier
+		t.add(ip)
+		t.add(s.f.sum)
+		t.add(s.f.c)
+		return finite(t.value())
 	}
-	if s.hi != int64(s.lo)>>63 {
+	if !fits {
 		return Null // outside the bigint range
 	}
 	return Int(int64(s.lo))
@@ -695,8 +704,8 @@ func (s *distinctState) UnmarshalBinary(b []byte) error {
 		return err
 	}
 	n := d.u()
-	if n > uint64(len(d.b)) {
-		d.fail()
+	if d.err != nil || n > uint64(len(d.b)) { // every value takes at least a byte
+		return ErrState
 	}
 	s.seen = make(map[string]Value, n)
 	for i := uint64(0); i < n && d.err == nil; i++ {

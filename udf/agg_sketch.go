@@ -340,8 +340,8 @@ func (s *hllState) UnmarshalBinary(b []byte) error {
 		return nil
 	}
 	n := d.u()
-	if n > hllSparseMax {
-		d.fail()
+	if n > hllSparseMax || n > uint64(len(d.b))/8 {
+		return ErrState
 	}
 	s.sparse = make(map[uint64]struct{}, n)
 	for i := uint64(0); i < n && d.err == nil; i++ {

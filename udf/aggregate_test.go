@@ -223,6 +223,10 @@ func TestAggStates(t *testing.T) {
 	if v := s.Result(); v.String() != "0.5" {
 		t.Errorf("SUM mixed = %v", v)
 	}
+	s.Add(Int(-1), 0)
+	if v := s.Result(); v.String() != "-0.5" {
+		t.Errorf("SUM mixed, negative integer part = %v", v)
+	}
 	// FIRST_VALUE / LAST_VALUE by event time, across merges.
 	f, l := newAgg(t, "FIRST_VALUE"), newAgg(t, "LAST_VALUE")
 	f2, l2 := newAgg(t, "FIRST_VALUE"), newAgg(t, "LAST_VALUE")
