@@ -67,20 +67,20 @@ func (v *validator) run() {
 	case p.APIVersion == "":
 		v.err(ErrMissing, p.Pos, "missing apiVersion").Hint = "add apiVersion: " + APIVersion
 	case p.APIVersion != APIVersion:
-		v.err(ErrValue, v.at("apiVersion"), "unsupported apiVersion %q", p.APIVersion).Hint = "want " + APIVersion
+		v.err(ErrValue, v.at("apiVersion"), "unsupported apiVersion %q", short(p.APIVersion)).Hint = "want " + APIVersion
 	}
 	switch {
 	case p.Kind == "":
 		v.err(ErrMissing, p.Pos, "missing kind").Hint = "add kind: " + KindPipeline
 	case p.Kind != KindPipeline:
-		d := v.err(ErrValue, v.at("kind"), "unsupported kind %q: want %s", p.Kind, KindPipeline)
+		d := v.err(ErrValue, v.at("kind"), "unsupported kind %q: want %s", short(p.Kind), KindPipeline)
 		d.Hint = didYouMean(p.Kind, []string{KindPipeline})
 	}
 	switch {
 	case p.Metadata.Name == "":
 		v.err(ErrMissing, v.at("metadata"), "missing metadata.name")
 	case !dnsLabel.MatchString(p.Metadata.Name) || len(p.Metadata.Name) > 63:
-		v.err(ErrValue, v.at("metadata.name"), "pipeline name %q must be lower-case letters, digits and '-' (at most 63)", p.Metadata.Name)
+		v.err(ErrValue, v.at("metadata.name"), "pipeline name %q must be lower-case letters, digits and '-' (at most 63)", short(p.Metadata.Name))
 	}
 	if p.Spec.Parallelism < 0 {
 		v.err(ErrValue, v.at("spec.parallelism"), "parallelism must not be negative (got %d)", p.Spec.Parallelism)
@@ -137,7 +137,7 @@ func (v *validator) collectNames() {
 		}
 		pos := v.at(path + ".name")
 		if !ident.MatchString(name) {
-			v.err(ErrValue, pos, "%s name %q must be letters, digits and _ (a SQL identifier)", kind, name)
+			v.err(ErrValue, pos, "%s name %q must be letters, digits and _ (a SQL identifier)", kind, short(name))
 		}
 		if prev, dup := v.nodes[name]; dup {
 			v.err(ErrDuplicate, pos, "duplicate name %q: already used by %s at %s", name, prev.kind, shortPos(prev.pos, pos))
@@ -191,7 +191,7 @@ func (v *validator) ref(name string, pos Pos, what string) *node {
 		if n != nil {
 			d = v.err(ErrReference, pos, "%s reads %q, which is a %s, not a source or stage", what, name, n.kind)
 		} else {
-			d = v.err(ErrReference, pos, "unknown name %q in %s", name, what)
+			d = v.err(ErrReference, pos, "unknown name %q in %s", short(name), what)
 			d.Hint = didYouMean(name, v.names("source", "stage"))
 		}
 		return nil
@@ -225,7 +225,7 @@ func (v *validator) source(i int) {
 		case col == "":
 			v.err(ErrMissing, v.at(path+".eventTime"), "%s: eventTime has no column", label)
 		case c == nil:
-			d := v.err(ErrReference, cp, "eventTime column %q is not in the schema of %s", col, label)
+			d := v.err(ErrReference, cp, "eventTime column %q is not in the schema of %s", short(col), label)
 			d.Hint = didYouMean(col, columnNames(s.Schema))
 		case c.Type != udf.TypeTimestamp && c.Type != udf.TypeNull:
 			v.err(ErrType, cp, "eventTime column %s is %s, not timestamp", col, c.Type).Hint = "declare it as " + col + ": timestamp"
@@ -238,7 +238,7 @@ func (v *validator) source(i int) {
 	case "", "earliest", "latest":
 	default:
 		if _, err := time.Parse(time.RFC3339, sf); err != nil {
-			d := v.err(ErrValue, v.at(path+".startFrom"), "bad startFrom %q: want earliest, latest or an RFC 3339 time", sf)
+			d := v.err(ErrValue, v.at(path+".startFrom"), "bad startFrom %q: want earliest, latest or an RFC 3339 time", short(sf))
 			d.Hint = didYouMean(sf, []string{"earliest", "latest"})
 		}
 	}
@@ -291,7 +291,7 @@ func (v *validator) functions() {
 		if f.Returns != "" {
 			t, good := udf.ParseType(f.Returns)
 			if !good {
-				d := v.err(ErrValue, v.at(path+".returns"), "unknown type %q: want one of %s", f.Returns, strings.Join(udf.ColumnTypeNames, ", "))
+				d := v.err(ErrValue, v.at(path+".returns"), "unknown type %q: want one of %s", short(f.Returns), strings.Join(udf.ColumnTypeNames, ", "))
 				d.Hint = didYouMean(f.Returns, udf.ColumnTypeNames)
 				ok = false
 			}
@@ -302,7 +302,7 @@ func (v *validator) functions() {
 			if pa.Type != "" {
 				t, good := udf.ParseType(pa.Type)
 				if !good {
-					d := v.err(ErrValue, v.at(fmt.Sprintf("%s.params[%d].type", path, j)), "unknown type %q: want one of %s", pa.Type, strings.Join(udf.ColumnTypeNames, ", "))
+					d := v.err(ErrValue, v.at(fmt.Sprintf("%s.params[%d].type", path, j)), "unknown type %q: want one of %s", short(pa.Type), strings.Join(udf.ColumnTypeNames, ", "))
 					d.Hint = didYouMean(pa.Type, udf.ColumnTypeNames)
 					ok = false
 				}
@@ -619,7 +619,7 @@ func (v *validator) column(in *relSchema, name string, pos Pos, label string) {
 	if in == nil || in.has(name) {
 		return
 	}
-	d := v.err(ErrReference, pos, "%s: unknown column %q", label, name)
+	d := v.err(ErrReference, pos, "%s: unknown column %q", label, short(name))
 	d.Hint = didYouMean(name, columnNames(in.cols))
 }
 
@@ -750,7 +750,7 @@ func (v *validator) model(i int) {
 	case m.Algorithm == "":
 		v.err(ErrMissing, v.at(path), "%s has no algorithm", label).Hint = "one of " + strings.Join(ml.Names(), ", ")
 	case !known:
-		d := v.err(ErrValue, v.at(path+".algorithm"), "unknown algorithm %q", m.Algorithm)
+		d := v.err(ErrValue, v.at(path+".algorithm"), "unknown algorithm %q", short(m.Algorithm))
 		if h := didYouMean(m.Algorithm, ml.Names()); h != "" {
 			d.Hint = h
 		} else {
@@ -909,7 +909,7 @@ func (v *validator) metric(name string, p Pos, label string) {
 	for _, m := range ml.Metrics {
 		names = append(names, m.Name)
 	}
-	d := v.err(ErrValue, p, "%s: unknown metric %q", label, name)
+	d := v.err(ErrValue, p, "%s: unknown metric %q", label, short(name))
 	if h := didYouMean(name, names); h != "" {
 		d.Hint = h
 	} else {

@@ -590,7 +590,7 @@ func (d *decoder) decode(n ast.Node, v reflect.Value, path string, fi fieldInfo)
 		seen := map[string]bool{}
 		for _, e := range es {
 			if seen[e.key] {
-				d.errf(ErrDuplicate, e.kn, "duplicate key %q", e.key)
+				d.errf(ErrDuplicate, e.kn, "duplicate key %q", short(e.key))
 				continue
 			}
 			seen[e.key] = true
@@ -625,7 +625,7 @@ func (d *decoder) checkEnum(n ast.Node, s string, fi fieldInfo) bool {
 			return true
 		}
 	}
-	dg := diagf(ErrValue, d.nodePos(n), "bad value %q for %s: want one of %s", s, fi.label(), strings.Join(fi.enum, ", "))
+	dg := diagf(ErrValue, d.nodePos(n), "bad value %q for %s: want one of %s", short(s), fi.label(), strings.Join(fi.enum, ", "))
 	if h := didYouMean(s, fi.enum); h != "" {
 		dg = dg.withHint(h)
 	}
@@ -728,7 +728,7 @@ func (d *decoder) decodeStruct(n ast.Node, v reflect.Value, path string, extra f
 	seen := map[string]bool{}
 	for _, e := range es {
 		if seen[e.key] {
-			d.errf(ErrDuplicate, e.kn, "duplicate key %q", e.key)
+			d.errf(ErrDuplicate, e.kn, "duplicate key %q", short(e.key))
 			continue
 		}
 		seen[e.key] = true
@@ -740,7 +740,7 @@ func (d *decoder) decodeStruct(n ast.Node, v reflect.Value, path string, extra f
 			if extra != nil && extra(e) {
 				continue
 			}
-			dg := diagf(ErrUnknown, d.nodePos(e.kn), "unknown field %q in %s", e.key, structLabel(t, path))
+			dg := diagf(ErrUnknown, d.nodePos(e.kn), "unknown field %q in %s", short(e.key), structLabel(t, path))
 			if h := didYouMean(e.key, names); h != "" {
 				dg = dg.withHint(h)
 			} else {
@@ -923,7 +923,7 @@ func (d *decoder) columnType(n ast.Node, col string) (udf.Type, bool) {
 	s := scalarString(n)
 	t, ok := udf.ParseType(s)
 	if !ok {
-		dg := diagf(ErrValue, d.nodePos(n), "unknown column type %q for column %s: want one of %s", s, col, strings.Join(udf.ColumnTypeNames, ", "))
+		dg := diagf(ErrValue, d.nodePos(n), "unknown column type %q for column %s: want one of %s", short(s), short(col), strings.Join(udf.ColumnTypeNames, ", "))
 		if h := didYouMean(s, udf.ColumnTypeNames); h != "" {
 			dg = dg.withHint(h)
 		}
@@ -1003,7 +1003,7 @@ func (d *decoder) decodeColumnBody(n ast.Node, c *Column, path string, needName 
 			if needName {
 				known = append(known, "name")
 			}
-			dg := diagf(ErrUnknown, d.nodePos(e.kn), "unknown field %q in column", e.key)
+			dg := diagf(ErrUnknown, d.nodePos(e.kn), "unknown field %q in column", short(e.key))
 			if h := didYouMean(e.key, known); h != "" {
 				dg = dg.withHint(h)
 			}

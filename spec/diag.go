@@ -188,14 +188,9 @@ func (ds Diagnostics) Format(w io.Writer, src func(file string) []byte) {
 					num := fmt.Sprint(d.Pos.Line)
 					pad := strings.Repeat(" ", len(num))
 					line = strings.ReplaceAll(line, "\t", " ")
+					col := min(max(d.Pos.Col-1, 0), len(line))
+					line, col = window(line, col)
 					fmt.Fprintf(w, "  %s | %s\n", num, line)
-					col := d.Pos.Col - 1
-					if col > len(line) {
-						col = len(line)
-					}
-					if col < 0 {
-						col = 0
-					}
 					fmt.Fprintf(w, "  %s | %s^\n", pad, strings.Repeat(" ", utf8.RuneCountInString(line[:col])))
 				}
 			}
@@ -204,6 +199,34 @@ func (ds Diagnostics) Format(w io.Writer, src func(file string) []byte) {
 			fmt.Fprintf(w, "  %s\n", d.Hint)
 		}
 	}
+}
+
+// maxSnippet is the widest source line a snippet shows; a longer line is
+// cut to a window around the column.
+const maxSnippet = 160
+
+// window cuts a long line to maxSnippet bytes around col and returns the
+// new line and the column in it.
+func window(line string, col int) (string, int) {
+	if len(line) <= maxSnippet {
+		return line, col
+	}
+	start := max(col-maxSnippet/2, 0)
+	for start > 0 && !utf8.RuneStart(line[start]) {
+		start--
+	}
+	end := min(start+maxSnippet, len(line))
+	for end < len(line) && !utf8.RuneStart(line[end]) {
+		end++
+	}
+	out, c := line[start:end], col-start
+	if start > 0 {
+		out, c = "..."+out, c+3
+	}
+	if end < len(line) {
+		out += "..."
+	}
+	return out, c
 }
 
 // sourceLine returns line n (1-based) of text without its line break.
@@ -229,6 +252,21 @@ func diagf(kind error, p Pos, format string, args ...any) Diagnostic {
 // warnf makes a warning diagnostic.
 func warnf(kind error, p Pos, format string, args ...any) Diagnostic {
 	return Diagnostic{Pos: p, Severity: Warning, Msg: fmt.Sprintf(format, args...), Err: kind}
+}
+
+// maxArgLen is the longest string argument put into a message.
+const maxArgLen = 80
+
+// short cuts a value the user wrote to maxArgLen bytes for a message.
+func short(s string) string {
+	if len(s) <= maxArgLen {
+		return s
+	}
+	cut := maxArgLen - 3
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }
 
 // withHint returns d with a hint line.

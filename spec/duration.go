@@ -17,7 +17,7 @@ var durationUnits = map[string]time.Duration{
 // with units ns, us, ms, s, m, h and d (24h), e.g. 500ms, 1h30m, 1d12h,
 // 1.5s. "0" is the zero duration. Negative durations are refused.
 func ParseDuration(s string) (Duration, error) {
-	orig := s
+	orig := short(s)
 	s = strings.TrimSpace(s)
 	if s == "0" {
 		return 0, nil
