@@ -316,7 +316,7 @@ var builtins = []*Func{
 	{
 		Name: "COALESCE", Category: catCond, Nulls: NullCustom,
 		Signature: "COALESCE(x T...) T",
-		Doc:       "Returns the first argument that is not NULL, or NULL if all are NULL.",
+		Doc:       "Returns the first argument that is not NULL, or NULL if all are NULL. Every argument is evaluated (an error in a later one still fails the row); the result has the unified type (COALESCE(NULL, 1, 2.5) is the double 1).",
 		Examples:  []Example{{"COALESCE(NULL, 2, 3)", "2"}, {"COALESCE(NULL, 1, 2.5)", "1"}, {"COALESCE(NULL, NULL)", "NULL"}},
 		Eval:      evalCoalesce,
 	},
