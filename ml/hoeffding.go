@@ -11,7 +11,7 @@ var hoeffdingTreeAlgorithm = &Algorithm{
 	Doc: "Hoeffding tree (VFDT, Domingos and Hulten 2000) for numeric features: each leaf keeps per " +
 		"class a Gaussian of every feature; every grace_period examples it scores candidate thresholds " +
 		"by information gain and splits when the best beats the second best by the Hoeffding bound. " +
-		"Leaves predict by majority class or naive Bayes.",
+		"Leaves predict by class fractions, naive Bayes, or adaptively whichever has been more accurate.",
 	Params: []Param{
 		{Name: "grace_period", Type: TypeInt, Default: 200, Min: ptr(1), Max: ptr(1000000),
 			Doc: "Examples a leaf sees between split attempts."},
@@ -22,8 +22,8 @@ var hoeffdingTreeAlgorithm = &Algorithm{
 		{Name: "max_depth", Type: TypeInt, Default: 20, Min: ptr(1), Max: ptr(64), Doc: "Maximum depth."},
 		{Name: "split_points", Type: TypeInt, Default: 10, Min: ptr(1), Max: ptr(1000),
 			Doc: "Candidate thresholds per feature, evenly spaced between the leaf's min and max."},
-		{Name: "leaf_prediction", Type: TypeString, Default: "nb", Enum: []string{"mc", "nb"},
-			Doc: "Leaf prediction: majority class (mc) or Gaussian naive Bayes (nb)."},
+		{Name: "leaf_prediction", Type: TypeString, Default: "nba", Enum: []string{"mc", "nb", "nba"},
+			Doc: "Leaf prediction: class fractions (mc), Gaussian naive Bayes (nb), or per leaf whichever of the two has been more accurate (nba)."},
 	},
 	build: newHoeffdingTree,
 }
@@ -78,6 +78,10 @@ type htNode struct {
 	Lo     []float64 `json:"lo,omitempty"`
 	Hi     []float64 `json:"hi,omitempty"`
 	Seen   float64   `json:"seen"`
+	// MCHits and NBHits count the examples the leaf's majority class and
+	// naive Bayes predictions got right before learning them (nba).
+	MCHits float64 `json:"mc_hits,omitempty"`
+	NBHits float64 `json:"nb_hits,omitempty"`
 }
 
 // hoeffdingState is {"classes": K, "nodes": [...]} with nodes[0] the root.
@@ -100,7 +104,7 @@ type HoeffdingTree struct {
 	tau      float64
 	maxDepth int
 	points   int
-	nb       bool
+	mode     string // mc, nb or nba
 }
 
 var _ Classifier = (*HoeffdingTree)(nil)
@@ -109,7 +113,7 @@ func newHoeffdingTree(b base) (Model, error) {
 	p := b.p
 	m := &HoeffdingTree{base: b, grace: float64(p.Int("grace_period")),
 		delta: p.Float("delta"), tau: p.Float("tie_threshold"), maxDepth: p.Int("max_depth"),
-		points: p.Int("split_points"), nb: p.String("leaf_prediction") == "nb"}
+		points: p.Int("split_points"), mode: p.String("leaf_prediction")}
 	m.reset()
 	return m, nil
 }
@@ -139,6 +143,15 @@ func (m *HoeffdingTree) Learn(x Vector, y float64) {
 	m.st.Classes = max(m.st.Classes, c+1)
 	li := m.leafOf(x)
 	n := &m.st.Nodes[li]
+	if m.mode == "nba" && sum(n.Counts) > 0 {
+		var buf [8]float64
+		if argmax(m.leafProba(buf[:0], n, x, false)) == c {
+			n.MCHits++
+		}
+		if argmax(m.leafProba(buf[:0], n, x, true)) == c {
+			n.NBHits++
+		}
+	}
 	for len(n.Counts) <= c {
 		n.Counts = append(n.Counts, 0)
 	}
@@ -276,6 +289,11 @@ func sum(v []float64) float64 {
 // PredictProba returns the leaf's class probabilities.
 func (m *HoeffdingTree) PredictProba(dst []float64, x Vector) []float64 {
 	n := &m.st.Nodes[m.leafOf(x)]
+	useNB := m.mode == "nb" || (m.mode == "nba" && n.NBHits > n.MCHits)
+	return m.leafProba(dst, n, x, useNB)
+}
+
+func (m *HoeffdingTree) leafProba(dst []float64, n *htNode, x Vector, useNB bool) []float64 {
 	k := m.st.Classes
 	dst = dst[:0]
 	for range k {
@@ -288,7 +306,7 @@ func (m *HoeffdingTree) PredictProba(dst []float64, x Vector) []float64 {
 		}
 		return dst
 	}
-	if !m.nb || len(n.Stats) == 0 || total < 2 {
+	if !useNB || len(n.Stats) == 0 || total < 2 {
 		for c, v := range n.Counts {
 			dst[c] = v / total
 		}

@@ -146,8 +146,8 @@ func TestCreditHoeffdingTree(t *testing.T) {
 	}
 	auc := ROCAUC(yte, predictAll(m, Xte))
 	t.Logf("Hoeffding tree (one pass): test ROC AUC %.4f, %d leaves", auc, m.(*HoeffdingTree).Leaves())
-	if auc < 0.65 {
-		t.Errorf("AUC %.4f < 0.65", auc)
+	if auc < 0.72 {
+		t.Errorf("AUC %.4f < 0.72", auc)
 	}
 }
 
