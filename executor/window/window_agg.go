@@ -444,7 +444,7 @@ func (w *WindowAgg) Restore(b []byte) error {
 	if err != nil {
 		return fmt.Errorf("window: restore: %w", err)
 	}
-	w.wm = d.Varint()
+	wm := d.Varint()
 	st := state.NewKeyed[group](state.Limits{MaxKeys: w.lim.MaxKeys})
 	err = st.Decode(d, func(d *state.Decoder, g *group) error {
 		g.keys = d.Row()
@@ -467,7 +467,7 @@ func (w *WindowAgg) Restore(b []byte) error {
 	if err != nil {
 		return fmt.Errorf("window: restore: %w", err)
 	}
-	w.st = st
+	w.wm, w.st = wm, st
 	w.timers = timerQueue{}
 	for _, e := range st.Sorted() {
 		e.V.hash = state.HashString(e.Key)

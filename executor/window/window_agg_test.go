@@ -376,3 +376,35 @@ func TestWindowAggExprKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestWindowAggRestoreCorrupt: every truncation and many bit flips of a
+// snapshot are rejected or restored without a panic.
+func TestWindowAggRestoreCorrupt(t *testing.T) {
+	w := windows[4].w // session: the richest state
+	rng := rand.New(rand.NewPCG(4, 4))
+	rows := genRows(rng, 300, 5000, 100, 3)
+	ops := newOps(t, w, 1)
+	steps := script(rng, rows, 100)
+	run(t, ops, steps[:len(steps)/2])
+	snap, err := ops[0].Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := 0; n < len(snap); n++ {
+		if err := newOps(t, w, 1)[0].Restore(snap[:n]); err == nil && n > 0 {
+			t.Errorf("truncation at %d of %d restored", n, len(snap))
+		}
+	}
+	for i := 0; i < 2000; i++ {
+		b := bytes.Clone(snap)
+		b[rng.IntN(len(b))] ^= byte(1 << rng.IntN(8))
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Fatalf("Restore panicked on a corrupt snapshot: %v", r)
+				}
+			}()
+			newOps(t, w, 1)[0].Restore(b)
+		}()
+	}
+}
