@@ -103,6 +103,8 @@ func TestUserExprs(t *testing.T) {
 		{"string(b) + \"x\"", `"7x"`, "NULL", false},
 		{"int(\"42\")", "42", "42", false},
 		{"DOT(v, v)", "14", "NULL", false},
+		{"len(v)", "3", "NULL", false},
+		{"float(max(v))", "3", "error", true},
 		{"COSINE_SIMILARITY(v, v) > 0.99", "true", "NULL", false},
 		{"if ok { 1 } else { 2 }", "1", "2", false},
 		// outside the typed subset: expr-lang's VM.

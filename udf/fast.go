@@ -701,6 +701,19 @@ func (c *fastCompiler) call(n ast.Node, name string, argNodes []ast.Node) (cnode
 		}
 		args[i], types[i], consts[i] = x.fn, x.t, x.konst
 	}
+	if _, alias := exprAliases[name]; alias && user == nil && len(types) == 1 && types[0] == TypeVector {
+		if name != "len" {
+			return cnode{}, errUnsupported // max(v), min(v): expr-lang's array forms, on the VM
+		}
+		vf := args[0]
+		return cnode{t: TypeBigint, fn: func(row Row, st *stack) (Value, error) {
+			v, err := vf(row, st)
+			if err != nil || v.K == TypeNull {
+				return Null, err
+			}
+			return Int(int64(len(v.V))), nil
+		}}, nil
+	}
 	var t Type
 	var err error
 	var eval func([]Value) (Value, error)
