@@ -242,7 +242,7 @@ func (b *binder) aggregate(a *udf.Aggregate, fe *sqlparser.FuncExpr, ec *exprCtx
 		switch se := se.(type) {
 		case *sqlparser.StarExpr:
 			if a.Name != "COUNT" || len(fe.Exprs) != 1 || fe.Distinct {
-				b.errf(ErrType, pos, "", "%s(*) is not valid; only COUNT(*)", a.Name)
+				b.errf(ErrType, pos, "write COUNT(*) to count rows, or "+a.Name+"(x)", "%s is not valid", sqlparser.String(fe))
 				return nil
 			}
 		case *sqlparser.AliasedExpr:

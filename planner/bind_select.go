@@ -18,6 +18,8 @@ type binder struct {
 	quiet int // > 0: record no diagnostics (trial binding)
 	fail  bool
 	depth int
+	// starCols marks the select-list items that came from * (for errors).
+	starCols map[int]bool
 }
 
 // scopeCol is one column visible to expressions: its relation alias, name
@@ -213,6 +215,7 @@ func (b *binder) selectList(ses sqlparser.SelectExprs, sc *scope, ac *aggCtx) ([
 	b.q.setClause("select")
 	var exprs []Expr
 	var names []string
+	b.starCols = map[int]bool{}
 	for i, se := range ses {
 		switch se := se.(type) {
 		case *sqlparser.StarExpr:
@@ -227,6 +230,7 @@ func (b *binder) selectList(ses sqlparser.SelectExprs, sc *scope, ac *aggCtx) ([
 			}
 			for _, c := range sc.cols {
 				if qual == "" || strings.EqualFold(c.qual, qual) {
+					b.starCols[len(exprs)] = true
 					exprs = append(exprs, &ColumnRef{Index: c.idx, Name: c.name, T: c.t})
 					names = append(names, c.name)
 				}
@@ -261,14 +265,28 @@ func (b *binder) selectList(ses sqlparser.SelectExprs, sc *scope, ac *aggCtx) ([
 // finishProject checks the output names and returns the Project.
 func (b *binder) finishProject(exprs []Expr, names []string, input Rel) Rel {
 	seen := map[string]int{}
+	var starDups []string
 	for i, n := range names {
 		k := strings.ToLower(n)
 		if j, dup := seen[k]; dup {
+			if b.starCols[i] || b.starCols[j] {
+				starDups = append(starDups, n)
+				continue
+			}
 			b.errf(ErrAmbiguous, b.q.posOf(n), "give each a distinct name with AS",
 				"duplicate output column %q (items %d and %d of the select list)", n, j+1, i+1)
 			continue
 		}
 		seen[k] = i
+	}
+	if len(starDups) > 0 {
+		b.errf(ErrAmbiguous, b.q.posOf("*"), "list the columns, renaming one of each pair with AS, e.g. b.x AS b_x",
+			"SELECT * repeats the column names %s", strings.Join(starDups, ", "))
+	}
+	for i, e := range exprs {
+		if e.Type() == udf.TypeNull {
+			b.errf(ErrType, b.q.posOf(names[i]), "give it a type, e.g. CAST(NULL AS CHAR)", "the type of output column %q is unknown (NULL)", names[i])
+		}
 	}
 	if b.fail || len(exprs) == 0 {
 		return nil

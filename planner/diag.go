@@ -158,6 +158,9 @@ func (q *query) match(i int, words []string) bool {
 			}
 			continue
 		}
+		if t.val == "" && len(w) == 1 && t.typ == int(w[0]) {
+			continue // a one-character operator token
+		}
 		if !strings.EqualFold(t.val, w) {
 			return false
 		}
