@@ -165,6 +165,8 @@ func (c *compiler) compile(e planner.Expr) (Fn, error) {
 			}
 			return v, err
 		})
+	case *planner.ExprText:
+		return nil, fmt.Errorf("%w: %q comes from a JSON plan and has no executable form; run a plan from planner.Plan", ErrCompile, e.Text)
 	case nil:
 		return nil, fmt.Errorf("%w: nil expression", ErrCompile)
 	}
