@@ -12,6 +12,7 @@ import (
 // decodeText decodes a scalar holding code (SQL, an expression) and records
 // how each byte of its value maps back to the file.
 func (d *decoder) decodeText(n ast.Node, t *Text, fi fieldInfo) {
+	t.Pos = d.nodePos(n) // also when the value is not a string
 	if isNull(n) {
 		return
 	}
