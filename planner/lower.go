@@ -1,6 +1,10 @@
 package planner
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+
 	"github.com/flowrun/flowrun/spec"
 )
 
@@ -87,6 +91,12 @@ func (lw *lowerer) node(n Rel, stage string) int {
 	}
 	nd := &Node{ID: len(lw.g.Nodes), Stage: stage, Op: physOp(n), Parallelism: par, Schema: sch, State: lw.state(n, stage)}
 	lw.g.Nodes = append(lw.g.Nodes, nd)
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%s\n%s\n%v\n", nd.Stage, describe(nd.Op, nil, nd.Schema), nd.Schema, nd.State)
+	for _, in := range ins {
+		fmt.Fprintf(h, "%s %v %v\n", lw.g.Nodes[in.id].Fingerprint, in.exchange, in.keys)
+	}
+	nd.Fingerprint = hex.EncodeToString(h.Sum(nil)[:8])
 	for port, in := range ins {
 		e := Edge{From: in.id, To: nd.ID, Port: port, Routing: Forward}
 		from := lw.g.Nodes[in.id]

@@ -26,6 +26,13 @@ type Node struct {
 	Parallelism int     `json:"parallelism"`
 	Schema      Schema  `json:"schema"`
 	State       []State `json:"state,omitempty"`
+	// Fingerprint identifies what the node computes: a hash of its stage,
+	// op, output schema, state and the fingerprints of its inputs (not of
+	// its id or parallelism). A node of an upgraded job with the same
+	// fingerprint computes the same thing from the same inputs and can
+	// restore the old node's state. It is conservative: any change upstream
+	// (a filter, the columns a shared source decodes) changes it.
+	Fingerprint string `json:"fingerprint,omitempty"`
 }
 
 // Op is the operator a node runs. Implementations are the *XxxOp types in

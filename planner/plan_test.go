@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/flowrun/flowrun/spec"
@@ -87,5 +88,47 @@ func BenchmarkPlan(b *testing.B) {
 		if g, ds := Plan(ps[0]); g == nil {
 			b.Fatal(ds)
 		}
+	}
+}
+
+// TestFingerprints checks that a node's fingerprint depends on what it
+// computes, not on the rest of the job.
+func TestFingerprints(t *testing.T) {
+	base := prelude + `  stages:
+    - name: counts
+      sql: |
+        SELECT user_id, TUMBLE_END(ts, INTERVAL 1 MINUTE) AS window_end, COUNT(*) AS n
+        FROM tx GROUP BY user_id, TUMBLE(ts, INTERVAL 1 MINUTE)
+  sinks:
+    - name: out
+      from: counts
+      jetstream: {stream: OUT, subject: out.counts}
+`
+	plan := func(src string) map[string]string {
+		ps, ds := spec.Parse("f.yaml", []byte(src))
+		if ds.HasErrors() {
+			t.Fatal(ds)
+		}
+		g, ds := Plan(ps[0])
+		if g == nil {
+			t.Fatal(ds)
+		}
+		out := map[string]string{}
+		for _, n := range g.Nodes {
+			out[n.Stage+"/"+n.Op.Name()] = n.Fingerprint
+		}
+		return out
+	}
+	a := plan(base)
+	b := plan(base + `    - name: raw
+      from: clicks
+      jetstream: {stream: OUT, subject: out.raw}
+`)
+	c := plan(strings.Replace(base, "COUNT(*) AS n", "COUNT(*) AS n, MAX(amount) AS m", 1))
+	if a["counts/WindowAgg"] == "" || a["counts/WindowAgg"] != b["counts/WindowAgg"] {
+		t.Errorf("an unrelated sink changed the fingerprint: %v vs %v", a, b)
+	}
+	if a["counts/WindowAgg"] == c["counts/WindowAgg"] {
+		t.Errorf("a new aggregate kept the fingerprint")
 	}
 }
