@@ -96,3 +96,37 @@ func BenchmarkAggAdd(b *testing.B) {
 		})
 	}
 }
+
+// TestNumericCallsDoNotAllocate guards the 0-allocation budget of numeric
+// user functions and predicates (an allocation count, not a timing).
+func TestNumericCallsDoNotAllocate(t *testing.T) {
+	env := mustEnv(t,
+		UserFunc{Name: "score", Params: []Param{{"amount", TypeAny}, {"n", TypeBigint}},
+			Expr: "amount > 1000 ? amount * 0.5 + n : (amount - n) / 2"},
+		UserFunc{Name: "feat", Params: []Param{{"x", TypeDouble}, {"y", TypeDouble}},
+			Expr: "LN(x + 1) * 0.3 + SQRT(ABS(y)) - (x > y ? 1 : 0)"},
+	)
+	for _, name := range []string{"score", "feat"} {
+		f, _ := env.Lookup(name)
+		args := []Value{Float(1234.5), Int(3)}
+		if name == "feat" {
+			args[1] = Float(-16)
+		}
+		if n := testing.AllocsPerRun(100, func() { f.Call(args) }); n != 0 {
+			t.Errorf("%s: %v allocations per call", name, n)
+		}
+	}
+	p, _ := CompilePredicate(`fraud_score > 0.9 && (amount >= 100 || amount == nil)`,
+		[]Column{{"fraud_score", TypeDouble}, {"amount", TypeDouble}}, env)
+	row := Row{Float(0.95), Float(250)}
+	if n := testing.AllocsPerRun(100, func() { p.Eval(row) }); n != 0 {
+		t.Errorf("predicate: %v allocations per call", n)
+	}
+}
+
+// BenchmarkUserFuncFeature is a feature-engineering expression calling
+// numeric built-ins (the unboxed path).
+func BenchmarkUserFuncFeature(b *testing.B) {
+	benchCall(b, UserFunc{Name: "feat", Params: []Param{{"x", TypeDouble}, {"y", TypeDouble}},
+		Expr: "LN(x + 1) * 0.3 + SQRT(ABS(y)) - (x > y ? 1 : 0)"}, []Value{Float(1234.5), Float(-16)})
+}
