@@ -53,6 +53,23 @@ func (c *compiler) binary(e *planner.BinaryOp) (Fn, error) {
 			if err != nil || b.K == udf.TypeNull {
 				return udf.Null, err
 			}
+			if a.K == udf.TypeBigint && b.K == udf.TypeBigint && t == udf.TypeBigint {
+				x, y := a.I, b.I
+				switch o {
+				case '+':
+					if s := x + y; (s > x) == (y > 0) {
+						return udf.Int(s), nil
+					}
+				case '-':
+					if s := x - y; (s < x) == (y > 0) {
+						return udf.Int(s), nil
+					}
+				case '%':
+					if y > 0 {
+						return udf.Int(x % y), nil
+					}
+				}
+			}
 			if a.K == udf.TypeDouble && b.K == udf.TypeDouble {
 				switch o {
 				case '+':
