@@ -1,10 +1,12 @@
 package ml
 
 import (
+	"cmp"
 	"math"
-	"sort"
+	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // OneHot encodes a categorical value as a one-hot sparse vector. Categories
@@ -69,52 +71,48 @@ func Hash64(s string) uint64 {
 		h ^= uint64(s[i])
 		h *= 1099511628211
 	}
-	// Final avalanche (from splitmix64) so that low bits are well mixed.
-	h ^= h >> 30
-	h *= 0xbf58476d1ce4e5b9
-	h ^= h >> 27
-	h *= 0x94d049bb133111eb
-	h ^= h >> 31
-	return h
+	return mix64(h) // avalanche so that low bits are well mixed
 }
 
 // SparseBuilder accumulates (index, value) pairs and builds a sparse
 // vector with sorted, merged indices. Reuse one builder to avoid
 // allocations.
 type SparseBuilder struct {
-	idx []int32
-	val []float64
-	ord []int
+	pairs []sparsePair
+}
+
+type sparsePair struct {
+	i int32
+	v float64
 }
 
 // Reset empties the builder.
-func (b *SparseBuilder) Reset() { b.idx, b.val = b.idx[:0], b.val[:0] }
+func (b *SparseBuilder) Reset() { b.pairs = b.pairs[:0] }
 
 // Add adds v at index i.
 func (b *SparseBuilder) Add(i int, v float64) {
-	b.idx = append(b.idx, int32(i))
-	b.val = append(b.val, v)
+	b.pairs = append(b.pairs, sparsePair{int32(i), v})
 }
 
 // Vector sorts and merges the pairs and returns a new sparse vector
 // (zero entries dropped).
-func (b *SparseBuilder) Vector() Vector {
-	n := len(b.idx)
-	b.ord = b.ord[:0]
-	for i := range n {
-		b.ord = append(b.ord, i)
+func (b *SparseBuilder) Vector() Vector { return b.AppendVector(Vector{}) }
+
+// AppendVector is Vector writing into dst's slices (reused when large
+// enough; dst must not alias a vector still in use).
+func (b *SparseBuilder) AppendVector(dst Vector) Vector {
+	slices.SortFunc(b.pairs, func(x, y sparsePair) int { return cmp.Compare(x.i, y.i) })
+	idx, val := dst.Idx[:0], dst.Val[:0]
+	if idx == nil {
+		idx = make([]int32, 0, len(b.pairs))
 	}
-	sort.Slice(b.ord, func(x, y int) bool { return b.idx[b.ord[x]] < b.idx[b.ord[y]] })
-	idx := make([]int32, 0, n)
-	val := make([]float64, 0, n)
-	for _, o := range b.ord {
-		i := b.idx[o]
-		if k := len(idx); k > 0 && idx[k-1] == i {
-			val[k-1] += b.val[o]
+	for _, p := range b.pairs {
+		if k := len(idx); k > 0 && idx[k-1] == p.i {
+			val[k-1] += p.v
 			continue
 		}
-		idx = append(idx, i)
-		val = append(val, b.val[o])
+		idx = append(idx, p.i)
+		val = append(val, p.v)
 	}
 	k := 0
 	for j := range idx {
@@ -218,10 +216,10 @@ type TFIDF struct {
 	Docs      float64   `json:"docs"`
 	DF        []float64 `json:"df"`
 
-	toks  []string
-	terms []int
-	b     SparseBuilder
-	seen  map[int]struct{}
+	hashes []uint64
+	terms  []int
+	b      SparseBuilder
+	seen   map[int]struct{}
 }
 
 // NewTFIDF returns a vectorizer with dims dimensions and n-grams up to
@@ -230,20 +228,62 @@ func NewTFIDF(dims, ngrams int) *TFIDF {
 	return &TFIDF{Dims: max(dims, 1), NGrams: max(ngrams, 1), DF: make([]float64, max(dims, 1))}
 }
 
-// hashTerms fills t.terms with the hashed term indices of text.
+// hashTerms fills t.terms with the hashed term indices of text: each
+// token's lower-cased FNV-1a hash (no string is built), and for n-grams a
+// mix of the token hashes.
 func (t *TFIDF) hashTerms(text string) []int {
-	t.toks = appendTokens(t.toks[:0], text)
+	t.hashes = tokenHashes(t.hashes[:0], text)
 	t.terms = t.terms[:0]
-	for i := range t.toks {
-		h := Hash64(t.toks[i])
-		t.terms = append(t.terms, int(h%uint64(t.Dims)))
-		key := t.toks[i]
-		for n := 2; n <= t.NGrams && i+n <= len(t.toks); n++ {
-			key += " " + t.toks[i+n-1]
-			t.terms = append(t.terms, int(Hash64(key)%uint64(t.Dims)))
+	dims := uint64(t.Dims)
+	for i, h := range t.hashes {
+		t.terms = append(t.terms, int(mix64(h)%dims))
+		g := h
+		for n := 2; n <= t.NGrams && i+n <= len(t.hashes); n++ {
+			g = g*0x9e3779b97f4a7c15 ^ t.hashes[i+n-1]
+			t.terms = append(t.terms, int(mix64(g^uint64(n))%dims))
 		}
 	}
 	return t.terms
+}
+
+// tokenHashes appends the FNV-1a hash (before mixing) of every token of
+// text, as Tokenize would split and lower-case it.
+func tokenHashes(dst []uint64, text string) []uint64 {
+	const offset, prime = 14695981039346656037, 1099511628211
+	h, n := uint64(offset), 0
+	var buf [utf8.UTFMax]byte
+	for _, r := range text {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' {
+			r = unicode.ToLower(r)
+			if r < utf8.RuneSelf {
+				h = (h ^ uint64(r)) * prime
+			} else {
+				for _, c := range buf[:utf8.EncodeRune(buf[:], r)] {
+					h = (h ^ uint64(c)) * prime
+				}
+			}
+			n++
+			continue
+		}
+		if n >= 2 {
+			dst = append(dst, h)
+		}
+		h, n = offset, 0
+	}
+	if n >= 2 {
+		dst = append(dst, h)
+	}
+	return dst
+}
+
+// mix64 is the splitmix64 finalizer.
+func mix64(h uint64) uint64 {
+	h ^= h >> 30
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 27
+	h *= 0x94d049bb133111eb
+	h ^= h >> 31
+	return h
 }
 
 // Learn counts text's terms in the document frequencies.
@@ -280,7 +320,12 @@ func (t *TFIDF) IDF(j int) float64 {
 
 // Transform returns the L2-normalized TF-IDF vector of text (a new sparse
 // vector).
-func (t *TFIDF) Transform(text string) Vector {
+func (t *TFIDF) Transform(text string) Vector { return t.AppendTransform(Vector{}, text) }
+
+// AppendTransform is Transform writing into dst's slices (reused when
+// large enough), so that a caller that is done with the previous vector
+// transforms without allocating.
+func (t *TFIDF) AppendTransform(dst Vector, text string) Vector {
 	if len(t.DF) != t.Dims {
 		t.DF = make([]float64, t.Dims)
 	}
@@ -290,7 +335,7 @@ func (t *TFIDF) Transform(text string) Vector {
 			t.b.Add(j, 1)
 		}
 	}
-	v := t.b.Vector()
+	v := t.b.AppendVector(dst)
 	var norm float64
 	for k, j := range v.Idx {
 		tf := v.Val[k]
