@@ -122,24 +122,27 @@ const MaxString = 1 << 20
 // regexpCache holds compiled patterns; patterns are nearly always
 // constants, so a small cache avoids compiling per row.
 var regexpCache struct {
-	sync.Mutex
+	sync.RWMutex
 	m map[string]*regexp.Regexp
 }
 
 func compileRegexp(fn, pattern string) (*regexp.Regexp, error) {
-	regexpCache.Lock()
-	defer regexpCache.Unlock()
-	if re, ok := regexpCache.m[pattern]; ok {
+	regexpCache.RLock()
+	re, ok := regexpCache.m[pattern]
+	regexpCache.RUnlock()
+	if ok {
 		return re, nil
 	}
 	re, err := regexp.Compile(pattern)
 	if err != nil {
 		return nil, exprErr(fn, "invalid pattern: %v", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
 	}
-	if regexpCache.m == nil || len(regexpCache.m) >= 256 {
+	regexpCache.Lock()
+	if regexpCache.m == nil || len(regexpCache.m) >= 256 { // computed patterns: start over
 		regexpCache.m = map[string]*regexp.Regexp{}
 	}
 	regexpCache.m[pattern] = re
+	regexpCache.Unlock()
 	return re, nil
 }
 
