@@ -408,3 +408,48 @@ func TestWindowAggRestoreCorrupt(t *testing.T) {
 		}()
 	}
 }
+
+// TestSessionSemantics pins the session rules with a worked example
+// (gap 150 ms): rows less than a gap apart share a session, a row
+// bridging two sessions merges them, and a row that could touch a fired
+// session is late.
+func TestSessionSemantics(t *testing.T) {
+	count, _ := udf.LookupAggregate("COUNT")
+	op, err := NewWindowAgg(&planner.WindowAggOp{
+		Window: planner.Window{Kind: planner.Session, TimeCol: colTS, Gap: 150},
+		Keys:   []planner.Expr{col(colK)},
+		Aggs:   []planner.AggCall{{Func: count, T: udf.TypeBigint}},
+	}, state.Limits{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &sink{}
+	send := func(ts ...int64) {
+		b := &executor.Batch{}
+		for _, x := range ts {
+			b.Append(udf.Row{udf.Str("a"), udf.Time(x), udf.Null, udf.Null}, uint64(x))
+		}
+		if err := op.Process(0, b, out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(0, 200) // two sessions: [0,150) and [200,350)
+	send(100)    // bridges them: [0,350) with 3 rows
+	send(500)    // [500,650)
+	op.OnWatermark(400, out)
+	send(340) // touches the fired [0,350): late
+	send(420) // its own session [420,570) would be open, and it merges with [500,650)
+	send(360) // [360,510) bridges nothing fired (350 <= 360) and merges with [420,650)
+	op.OnWatermark(executor.MaxWatermark, out)
+	var got []string
+	for _, r := range out.rows {
+		got = append(got, fmt.Sprintf("[%d,%d) n=%d", r[1].I, r[2].I, r[3].I))
+	}
+	want := []string{"[0,350) n=3", "[360,650) n=3"}
+	if !slices.Equal(got, want) {
+		t.Errorf("sessions %v, want %v", got, want)
+	}
+	if len(out.dead) != 1 || out.dead[0][colTS].I != 340 || out.class[0] != executor.ClassLate {
+		t.Errorf("dead letters %v", out.dead)
+	}
+}
