@@ -9,7 +9,6 @@ import (
 	"hash/fnv"
 	"math"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -262,19 +261,12 @@ func evalRound(a []Value) (Value, error) {
 		}
 		return Float(0 * x), nil
 	}
-	// Round the decimal representation, which avoids 2.675 -> 2.67 surprises
-	// from binary scaling for positive d.
 	if d > 0 {
-		s := strconv.FormatFloat(x, 'f', -1, 64)
-		if i := strings.IndexByte(s, '.'); i < 0 || len(s)-i-1 <= int(d) {
-			return Float(x), nil
-		}
 		p := math.Pow(10, float64(d))
-		r := math.Round(x*p) / p
-		if math.IsInf(r, 0) || math.IsNaN(r) {
+		if !(math.Abs(x*p) < 1<<52) { // x has no digits below 10^-d (or is NaN/Inf)
 			return Float(x), nil
 		}
-		return Float(r), nil
+		return Float(math.Round(x*p) / p), nil
 	}
 	p := math.Pow(10, float64(-d))
 	return Float(math.Round(x/p) * p), nil
