@@ -48,6 +48,16 @@ func (o *OneHot) Learn(c string) {
 	}
 }
 
+// Fit replaces the categories by those of cats, in order of first
+// appearance (up to MaxCategories).
+func (o *OneHot) Fit(cats []string) {
+	o.Categories = nil
+	o.index = map[string]int{}
+	for _, c := range cats {
+		o.Learn(c)
+	}
+}
+
 // Index returns c's index (MaxCategories for "other").
 func (o *OneHot) Index(c string) int {
 	if o.index == nil {

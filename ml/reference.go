@@ -17,7 +17,7 @@ func WriteReference(w io.Writer) error {
 	b.WriteString("Measured quality and the design notes are in [ml-algorithms.md](ml-algorithms.md).\n\n")
 	b.WriteString("## Algorithms\n\n| algorithm | kind | modes | |\n|---|---|---|---|\n")
 	for _, a := range Algorithms {
-		fmt.Fprintf(&b, "| [`%s`](#%s) | %s | %s | %s |\n", a.Name, a.Name, a.Kind, strings.Join(a.Modes, ", "), firstSentence(a.Doc))
+		fmt.Fprintf(&b, "| [`%s`](#%s) | %s | %s | %s |\n", a.Name, a.Name, a.Kind, strings.Join(a.Modes, ", "), cell(firstSentence(a.Doc)))
 	}
 	for _, a := range Algorithms {
 		fmt.Fprintf(&b, "\n### %s\n\n%s\n\nKind: %s. Modes: %s.\n\n", a.Name, a.Doc, a.Kind, strings.Join(a.Modes, ", "))
@@ -34,7 +34,7 @@ func WriteReference(w io.Writer) error {
 		if m.HigherIsBetter {
 			better = "higher"
 		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", m.Name, m.Kind, better, m.Doc)
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", m.Name, m.Kind, better, cell(m.Doc))
 	}
 	b.WriteString("\n## Model file format\n\n")
 	b.WriteString("`ml.Marshal` writes, and `ml.Unmarshal` reads, one JSON object:\n\n")
@@ -48,12 +48,19 @@ func WriteReference(w io.Writer) error {
 	return err
 }
 
+// firstSentence returns s up to the first ". " that does not end an
+// abbreviation such as "et al.".
 func firstSentence(s string) string {
-	if i := strings.Index(s, ". "); i >= 0 {
-		return s[:i+1]
+	for i := 0; i+1 < len(s); i++ {
+		if s[i] == '.' && s[i+1] == ' ' && !strings.HasSuffix(s[:i], " al") {
+			return s[:i+1]
+		}
 	}
 	return s
 }
+
+// cell escapes text for a Markdown table cell.
+func cell(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
 
 func writeParams(b *strings.Builder, ps []Param) {
 	if len(ps) == 0 {
@@ -77,6 +84,6 @@ func writeParams(b *strings.Builder, ps []Param) {
 		if s, ok := p.Default.(string); ok {
 			def = fmt.Sprintf("`%q`", s)
 		}
-		fmt.Fprintf(b, "| `%s` | %s | %s | %s | %s |\n", p.Name, p.Type, def, allowed, p.Doc)
+		fmt.Fprintf(b, "| `%s` | %s | %s | %s | %s |\n", p.Name, p.Type, cell(def), allowed, cell(p.Doc))
 	}
 }
