@@ -778,6 +778,9 @@ func (c *fastCompiler) call(n ast.Node, name string, argNodes []ast.Node) (cnode
 		}
 		v, err := eval(st.vals[base:len(st.vals):len(st.vals)])
 		st.vals = st.vals[:base]
+		if err == nil && v.K != t && v.K != TypeNull && t != TypeAny {
+			return Coerce(v, t) // a NULL argument hid the wider type: COALESCE(0, NULL double)
+		}
 		return v, err
 	}}, nil
 }

@@ -46,7 +46,10 @@ type Example struct {
 // Eval applies the Nulls rule itself, so callers never special-case NULL. It
 // must not retain args and is safe for concurrent use. A bigint argument may
 // be passed where Signature says double. An error from Eval wraps ErrExpr
-// (the executor dead-letters the row with class "expr").
+// (the executor dead-letters the row with class "expr"). The result has the
+// type Check returned, or NULL, except that it may be a bigint where Check
+// said double when NULL arguments hid the wider type (COALESCE(0, d) with d
+// a NULL double): callers widen it with Coerce.
 type Func struct {
 	Name      string // upper case, e.g. "SUBSTRING"
 	Doc       string
