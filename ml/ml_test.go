@@ -725,3 +725,29 @@ func TestTransformsJSONRoundTrip(t *testing.T) {
 		t.Error("outliers after round trip")
 	}
 }
+
+func TestChallengers(t *testing.T) {
+	X, y := synthetic(3000, 5, 12)
+	spec := TuneSpec{Algorithm: "logistic_regression", Params: map[string]any{"optimizer": "ftrl"},
+		Space: map[string]Distribution{"alpha": Choice(1e-4, 0.5)}, Method: "grid", Metric: "logloss"}
+	configs, err := Configurations(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var models []Model
+	for _, c := range configs {
+		models = append(models, mustNew(t, "logistic_regression", c, 1))
+	}
+	ch, err := NewChallengers(models, "logloss", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, x := range X {
+		ch.Learn(x, y[i])
+	}
+	best, score := ch.Best()
+	t.Logf("configs %v scores %v", configs, ch.Scores())
+	if best != 1 || math.IsNaN(score) {
+		t.Errorf("best %d (%v), want the alpha 0.5 candidate", best, score)
+	}
+}
