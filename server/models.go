@@ -398,6 +398,8 @@ func (a *ModelAPI) decode(w http.ResponseWriter, r *http.Request, l *registry.Lo
 		X[i] = ml.Dense(x)
 		raw = bytes.TrimSpace(raw)
 		switch {
+		case len(raw) > 0 && raw[0] == '{' && fastObject(raw, index, x):
+			// flat object of numbers and booleans with every feature
 		case len(raw) > 0 && raw[0] == '{':
 			var obj map[string]json.RawMessage
 			if err := json.Unmarshal(raw, &obj); err != nil {
@@ -556,4 +558,81 @@ func (a *ModelAPI) serveMetrics(w http.ResponseWriter) {
 		{name: "flowrun_serve_model_version", typ: "gauge", help: "Version of each model serving now.", values: version},
 		{name: "flowrun_serve_model_refused_total", typ: "counter", help: "Versions refused (corrupt or incompatible) since start.", values: refused},
 	})
+}
+
+// fastObject fills x from a flat JSON object whose keys have no escapes
+// and whose values are numbers or booleans, without allocating. It reports
+// false, leaving the precise error to the general path, for anything else
+// or when a feature is missing. raw is a valid JSON value (checked by the
+// request decoder). Later duplicates win, as with encoding/json.
+func fastObject(raw []byte, index map[string]int, x []float64) bool {
+	const maxFast = 64
+	if len(x) > maxFast {
+		return false
+	}
+	var seen uint64
+	i := 1
+	skip := func() {
+		for i < len(raw) && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r') {
+			i++
+		}
+	}
+	for {
+		skip()
+		if i >= len(raw) {
+			return false
+		}
+		if raw[i] == '}' {
+			break
+		}
+		if raw[i] != '"' {
+			return false
+		}
+		start := i + 1
+		for i = start; i < len(raw) && raw[i] != '"'; i++ {
+			if raw[i] == '\\' {
+				return false
+			}
+		}
+		if i >= len(raw) {
+			return false
+		}
+		key := raw[start:i]
+		i++
+		skip()
+		if i >= len(raw) || raw[i] != ':' {
+			return false
+		}
+		i++
+		skip()
+		vstart := i
+		for i < len(raw) && raw[i] != ',' && raw[i] != '}' && raw[i] != ' ' && raw[i] != '\t' && raw[i] != '\n' && raw[i] != '\r' {
+			i++
+		}
+		val := raw[vstart:i]
+		if j, ok := index[string(key)]; ok {
+			switch {
+			case string(val) == "true":
+				x[j] = 1
+			case string(val) == "false":
+				x[j] = 0
+			case len(val) > 0 && (val[0] == '-' || (val[0] >= '0' && val[0] <= '9')):
+				f, err := strconv.ParseFloat(string(val), 64)
+				if err != nil {
+					return false
+				}
+				x[j] = f
+			default:
+				return false
+			}
+			seen |= 1 << j
+		} else if len(val) == 0 || val[0] == '"' || val[0] == '{' || val[0] == '[' {
+			return false // a string, object or array value: let the general path skip it
+		}
+		skip()
+		if i < len(raw) && raw[i] == ',' {
+			i++
+		}
+	}
+	return seen == 1<<len(x)-1 || (len(x) == maxFast && seen == ^uint64(0))
 }
