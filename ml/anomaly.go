@@ -57,6 +57,9 @@ func (m *ZScore) state() any { return &m.st }
 
 // Learn adds x to the window.
 func (m *ZScore) Learn(x Vector, _ float64) {
+	if !finite(x, 0) {
+		return
+	}
 	d := x.Len()
 	for len(m.st.Sum) < d {
 		m.st.Sum = append(m.st.Sum, 0)
@@ -243,6 +246,9 @@ func (m *HalfSpaceTrees) scaled(dst []float64, x Vector) []float64 {
 // Learn adds x to the latest mass profile; after each window the latest
 // profile becomes the reference.
 func (m *HalfSpaceTrees) Learn(x Vector, _ float64) {
+	if !finite(x, 0) {
+		return
+	}
 	if m.st.Dim == nil {
 		m.st.First = append(m.st.First, x.AppendDense(nil, x.Len()))
 		if len(m.st.First) < m.window {

@@ -112,6 +112,9 @@ func (m *ADWIN) Width() int { return int(m.st.Width) }
 
 // Update adds v and reports whether a drift was detected.
 func (m *ADWIN) Update(v float64) bool {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return false
+	}
 	// Insert as a new bucket and update the window totals.
 	if m.st.Width > 0 {
 		mean := m.st.Total / m.st.Width
@@ -286,6 +289,9 @@ func (m *PageHinkley) Detections() int { return m.st.Detections }
 
 // Update adds v and reports whether a drift was detected.
 func (m *PageHinkley) Update(v float64) bool {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return false
+	}
 	s := &m.st
 	s.N++
 	s.Mean += (v - s.Mean) / s.N

@@ -139,6 +139,9 @@ func (m *HoeffdingTree) leafOf(x Vector) int {
 
 // Learn adds one example of class int(y).
 func (m *HoeffdingTree) Learn(x Vector, y float64) {
+	if !finite(x, y) || y < 0 || y > 1e6 {
+		return
+	}
 	c := max(int(y), 0)
 	m.st.Classes = max(m.st.Classes, c+1)
 	li := m.leafOf(x)

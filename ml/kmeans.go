@@ -94,6 +94,9 @@ func (m *KMeans) Predict(x Vector) float64 {
 // Learn updates the nearest centre with x; the first k examples become the
 // initial centres.
 func (m *KMeans) Learn(x Vector, _ float64) {
+	if !finite(x, 0) {
+		return
+	}
 	d := x.Len()
 	if len(m.st.Centers) < m.k {
 		m.st.Centers = append(m.st.Centers, x.AppendDense(nil, d))

@@ -252,6 +252,9 @@ func softmaxInPlace(s []float64) float64 {
 // learnOne performs one online step. If updateScaler, the
 // standardization statistics learn x first.
 func (m *linear) learnOne(x Vector, y float64, updateScaler bool) {
+	if !finite(x, y) {
+		return
+	}
 	m.st.T++
 	if updateScaler && m.st.Scaler != nil && x.Idx == nil {
 		m.st.Scaler.learn(x.Val)

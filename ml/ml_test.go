@@ -751,3 +751,29 @@ func TestChallengers(t *testing.T) {
 		t.Errorf("best %d (%v), want the alpha 0.5 candidate", best, score)
 	}
 }
+
+func TestLearnSkipsNonFinite(t *testing.T) {
+	for _, a := range Algorithms {
+		if !a.SupportsMode(ModeOnline) {
+			continue
+		}
+		m, _ := a.New(nil, 1)
+		probe := trainSmall(t, m)
+		before, _ := Marshal(m)
+		for _, bad := range []Vector{Dense([]float64{math.NaN(), 1, 2, 3}), Dense([]float64{1, math.Inf(1), 2, 3})} {
+			m.Learn(bad, 1)
+		}
+		if a.Kind == KindClassifier || a.Kind == KindRegressor {
+			m.Learn(Dense([]float64{1, 2, 3, 4}), math.NaN())
+		}
+		after, _ := Marshal(m)
+		if a.Kind != KindRecommender && a.Kind != KindDrift && !bytes.Equal(before, after) {
+			t.Errorf("%s: state changed by non-finite examples", a.Name)
+		}
+		for _, x := range probe {
+			if p := m.Predict(x); math.IsNaN(p) {
+				t.Errorf("%s: NaN prediction after non-finite examples", a.Name)
+			}
+		}
+	}
+}

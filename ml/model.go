@@ -22,7 +22,9 @@ import (
 //   - for a drift detector, the detector's estimate of the monitored mean;
 //   - for a recommender, the predicted rating of the (user, item) ids in x.
 //
-// The label y of a binary classifier is class 1 when y > 0.5 (so 0/1 and
+// Learn skips examples with a NaN or infinite feature or label (one would
+// corrupt the model for good); impute upstream. The label y of a binary
+// classifier is class 1 when y > 0.5 (so 0/1 and
 // false/true work); multiclass labels are the integers 0..K−1. Anomaly and
 // drift detectors ignore y.
 //

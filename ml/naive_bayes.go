@@ -48,6 +48,9 @@ func (m *NaiveBayes) state() any { return &m.st }
 
 // Learn adds one example of class int(y).
 func (m *NaiveBayes) Learn(x Vector, y float64) {
+	if !finite(x, y) || y < 0 || y > 1e6 {
+		return
+	}
 	c := max(int(y), 0)
 	for len(m.st.Classes) <= c {
 		m.st.Classes = append(m.st.Classes, nbClass{})

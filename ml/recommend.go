@@ -133,6 +133,9 @@ func (m *MatrixFactorization) item(it string) int {
 // LearnRating takes one SGD step on (user, item, rating); the global mean
 // is the running mean of all ratings learned.
 func (m *MatrixFactorization) LearnRating(user, item string, r float64) {
+	if math.IsNaN(r) || math.IsInf(r, 0) {
+		return
+	}
 	if m.st.N == 0 {
 		m.st.Lo, m.st.Hi = r, r
 	}
@@ -314,6 +317,9 @@ func (m *Popularity) decayed(i int) float64 {
 
 // LearnRating adds an interaction of weight w with item (user is ignored).
 func (m *Popularity) LearnRating(_, item string, w float64) {
+	if math.IsNaN(w) || math.IsInf(w, 0) {
+		return
+	}
 	m.st.T++
 	i, ok := m.index[item]
 	if !ok {

@@ -2,6 +2,7 @@ package ml
 
 import (
 	"fmt"
+	"math"
 	"sort"
 )
 
@@ -155,4 +156,19 @@ func sqDist(v Vector, c []float64) float64 {
 		s = 0
 	}
 	return s
+}
+
+// finite reports whether every stored element of x and y is finite. Learn
+// methods skip examples that are not: one NaN would poison a model's
+// state for good.
+func finite(x Vector, y float64) bool {
+	if math.IsNaN(y) || math.IsInf(y, 0) {
+		return false
+	}
+	for _, v := range x.Val {
+		if v-v != 0 { // NaN or ±Inf
+			return false
+		}
+	}
+	return true
 }
