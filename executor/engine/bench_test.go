@@ -13,7 +13,7 @@ import (
 )
 
 var benchDecl = []spec.Column{
-	{Name: "id", Type: udf.TypeBigint}, {Name: "key", Type: udf.TypeString}, {Name: "amount", Type: udf.TypeDouble},
+	{Name: "id", Type: udf.TypeBigint}, {Name: "account", Type: udf.TypeString}, {Name: "amount", Type: udf.TypeDouble},
 	{Name: "ts", Type: udf.TypeTimestamp}, {Name: "region", Type: udf.TypeString}, {Name: "note", Type: udf.TypeString},
 	{Name: "qty", Type: udf.TypeBigint},
 }
@@ -45,7 +45,7 @@ func benchGraph(kind string, p int) *planner.Graph {
 	}
 	count, _ := udf.LookupAggregate("count")
 	sum, _ := udf.LookupAggregate("sum")
-	aggOut := planner.Schema{Columns: []planner.Column{{Name: "key", Type: udf.TypeString}, {Name: "window_start", Type: udf.TypeTimestamp},
+	aggOut := planner.Schema{Columns: []planner.Column{{Name: "account", Type: udf.TypeString}, {Name: "window_start", Type: udf.TypeTimestamp},
 		{Name: "window_end", Type: udf.TypeTimestamp}, {Name: "n", Type: udf.TypeBigint}, {Name: "total", Type: udf.TypeDouble}}, EventTime: 2}
 	src.Schema.EventTime = 2
 	src.Op.(*planner.SourceOp).Filter = &planner.BinaryOp{Op: ">", T: udf.TypeBool, L: col(3, udf.TypeBigint), R: &planner.Literal{Value: udf.Int(10)}}

@@ -30,6 +30,20 @@ func BaselinePassThrough(ctx context.Context, c *Conn, stream, subject string, n
 	})
 }
 
+// BaselinePassThroughIDs is BaselinePassThrough with a Nats-Msg-Id on
+// every message (as flowrun's sinks publish), to show what the stream's
+// duplicate tracking costs.
+func BaselinePassThroughIDs(ctx context.Context, c *Conn, stream, subject string, n, batch int) (time.Duration, error) {
+	return baselineRun(ctx, c, stream, n, batch, func(m jsapi.Msg) error {
+		md, err := m.Metadata()
+		if err != nil {
+			return err
+		}
+		id := MsgID("baseline", "pass", md.Sequence.Stream)
+		return c.PublishAsync(ctx, &nats.Msg{Subject: subject, Data: m.Data(), Header: nats.Header{nats.MsgIdHdr: []string{id}}})
+	})
+}
+
 func baselineRun(ctx context.Context, c *Conn, stream string, n, batch int, each func(jsapi.Msg) error) (time.Duration, error) {
 	if batch <= 0 {
 		batch = DefaultBatch
@@ -74,7 +88,7 @@ func baselineRun(ctx context.Context, c *Conn, stream string, n, batch int, each
 
 // BenchSchema is the schema of BenchRecords, as a job file writes it.
 const BenchSchema = `id: bigint
-key: string
+account: string
 amount: double
 ts: timestamp
 region: string
@@ -91,7 +105,7 @@ func BenchRecords(n, keys int) []byte {
 	x := uint64(0x9e3779b97f4a7c15)
 	for i := range n {
 		x = mix64(x + uint64(i))
-		buf = fmt.Appendf(buf, `{"id":%d,"key":"key-%06d","amount":%d.%02d,"ts":"%s","region":%q,"note":%q,"qty":%d}`+"\n",
+		buf = fmt.Appendf(buf, `{"id":%d,"account":"acct-%06d","amount":%d.%02d,"ts":"%s","region":%q,"note":%q,"qty":%d}`+"\n",
 			i, int(x%uint64(keys)), x>>40%10000, x>>20%100, time.UnixMilli(t0+int64(i)).UTC().Format("2006-01-02T15:04:05.000Z"),
 			regions[x>>8%4], note, x>>32%100)
 	}

@@ -19,7 +19,7 @@ func TestBenchRecordsSize(t *testing.T) {
 // BenchmarkBaseline measures raw JetStream per message (ns/op = ns per
 // message): publish, consume, and consume+republish of 250-byte records.
 func BenchmarkBaseline(b *testing.B) {
-	for _, mode := range []string{"publish", "consume", "passthrough"} {
+	for _, mode := range []string{"publish", "consume", "passthrough", "passthrough-msgid"} {
 		b.Run(mode, func(b *testing.B) {
 			c := testConnB(b)
 			ctx := context.Background()
@@ -47,6 +47,8 @@ func BenchmarkBaseline(b *testing.B) {
 				_, err = BaselineConsume(ctx, c, "IN", b.N, DefaultBatch)
 			case "passthrough":
 				_, err = BaselinePassThrough(ctx, c, "IN", "out.x", b.N, DefaultBatch)
+			case "passthrough-msgid":
+				_, err = BaselinePassThroughIDs(ctx, c, "IN", "out.x", b.N, DefaultBatch)
 			}
 			if err != nil {
 				b.Fatal(err)
