@@ -240,7 +240,7 @@ func (o *Features) apply(s *featStep, row udf.Row) {
 			}
 		}
 		sv := s.Hasher.Transform(names, s.vals)
-		row[s.outs[0]] = udf.Vec(sv.AppendDense(nil, s.Hasher.Dims))
+		row[s.outs[0]] = udf.Vec(dense(sv, s.Hasher.Dims))
 	case "scale":
 		for j, c := range s.ins {
 			x := num(row[c])
@@ -265,7 +265,7 @@ func (o *Features) apply(s *featStep, row udf.Row) {
 			text = category(v)
 			s.TFIDF.Learn(text)
 		}
-		row[s.outs[0]] = udf.Vec(s.TFIDF.Transform(text).AppendDense(nil, s.TFIDF.Dims))
+		row[s.outs[0]] = udf.Vec(dense(s.TFIDF.Transform(text), s.TFIDF.Dims))
 	case "window":
 		o.keyBuf = keyOf(o.keyBuf[:0], row, s.ins[1:])
 		w := s.Windows[string(o.keyBuf)]
@@ -322,3 +322,18 @@ func (o *Features) Restore(b []byte) error {
 
 // Close does nothing.
 func (o *Features) Close(executor.Collector) error { return nil }
+
+// dense returns v as a new dense slice of n elements.
+func dense(v ml.Vector, n int) []float64 {
+	out := make([]float64, n)
+	if v.Idx == nil {
+		copy(out, v.Val)
+		return out
+	}
+	for k, i := range v.Idx {
+		if int(i) < n {
+			out[i] = v.Val[k]
+		}
+	}
+	return out
+}
