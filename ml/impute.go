@@ -249,5 +249,23 @@ func (s *QuantileSketch) Quantile(q float64) float64 {
 	return all[len(all)-1].v
 }
 
+// Merge adds the contents of o (a sketch of other values) to s; o is not
+// changed. Merging sketches of parallel partitions gives a sketch of the
+// union with the same error bound.
+func (s *QuantileSketch) Merge(o *QuantileSketch) {
+	for len(s.Levels) < len(o.Levels) {
+		s.Levels = append(s.Levels, nil)
+	}
+	for h, l := range o.Levels {
+		s.Levels[h] = append(s.Levels[h], l...)
+	}
+	s.N += o.N
+	for h := 0; h < len(s.Levels); h++ {
+		for len(s.Levels[h]) >= s.K {
+			s.compact(h)
+		}
+	}
+}
+
 // Count returns the number of values added.
 func (s *QuantileSketch) Count() int64 { return s.N }

@@ -578,6 +578,19 @@ func TestQuantileSketch(t *testing.T) {
 	if n := len(s.Levels); n > 12 {
 		t.Errorf("%d levels", n)
 	}
+	// Merging two halves gives the same accuracy.
+	a, b := NewQuantileSketch(200), NewQuantileSketch(200)
+	for i := range 50000 {
+		a.Add(float64(i))
+		b.Add(float64(50000 + i))
+	}
+	a.Merge(b)
+	if a.Count() != 100000 {
+		t.Errorf("merged count %d", a.Count())
+	}
+	if m := a.Quantile(0.5); math.Abs(m-50000) > 2000 {
+		t.Errorf("merged median %v", m)
+	}
 }
 
 func TestOutliers(t *testing.T) {
