@@ -178,7 +178,9 @@ func events(n int) (recs string, want []string, late int) {
 
 func runBounded(t *testing.T, c *jetstream.Conn, g *planner.Graph, tp *tap) *Engine {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// The deadline is generous: a loaded 2-core machine is slow, and a run
+	// cut short by it must fail loudly rather than look like missing rows.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	dlq, err := jetstream.NewDLQ(ctx, c, g.Job, true)
 	if err != nil {
@@ -190,6 +192,9 @@ func runBounded(t *testing.T, c *jetstream.Conn, g *planner.Graph, tp *tap) *Eng
 	}
 	if err := e.Run(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("the bounded run did not finish before the test deadline: %v", ctx.Err())
 	}
 	return e
 }
