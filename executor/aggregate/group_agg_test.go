@@ -252,3 +252,30 @@ type countSink struct{ n int }
 
 func (s *countSink) Emit(udf.Row, uint64)                               { s.n++ }
 func (s *countSink) DeadLetter(executor.Class, string, udf.Row, []byte) {}
+
+// TestGroupAggArrivalOrder: without an event-time column, FIRST_VALUE and
+// LAST_VALUE follow arrival order.
+func TestGroupAggArrivalOrder(t *testing.T) {
+	noTime := inSchema
+	noTime.EventTime = -1
+	node := &planner.Node{ID: 1, Stage: "s", Op: &planner.GroupAggOp{
+		Keys: []planner.Expr{col(0)},
+		Aggs: []planner.AggCall{agg("FIRST_VALUE", 3, false, udf.TypeBigint), agg("LAST_VALUE", 3, false, udf.TypeBigint)},
+	}}
+	op, err := New(node, []planner.Schema{noTime}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &sink{}
+	b := &executor.Batch{}
+	for i, ts := range []int64{30, 10, 20} { // event times are ignored
+		b.Append(udf.Row{udf.Str("a"), udf.Time(ts), udf.Null, udf.Int(int64(i))}, uint64(i))
+	}
+	if err := op.Process(0, b, out); err != nil {
+		t.Fatal(err)
+	}
+	last := out.rows[len(out.rows)-1]
+	if last[1].I != 0 || last[2].I != 2 {
+		t.Errorf("FIRST/LAST by arrival = %v, %v; want 0, 2", last[1], last[2])
+	}
+}
