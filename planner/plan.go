@@ -152,3 +152,26 @@ func Check(p *spec.Pipeline) (ds spec.Diagnostics) {
 }
 
 func init() { spec.RegisterCheck(Check) }
+
+// Step is the logical plan after one rewrite rule (Rule "" is the plan as
+// bound).
+type Step struct {
+	Rule string
+	Plan *LogicalPlan
+}
+
+// Trace binds a pipeline and returns the plan as bound and after each rule
+// of Rules, for `flowrun explain --trace`.
+func Trace(p *spec.Pipeline) ([]Step, spec.Diagnostics) {
+	lp, ds := Logical(p, WithRules())
+	if lp == nil {
+		return nil, ds
+	}
+	steps := []Step{{Plan: lp}}
+	roots := lp.Roots
+	for _, r := range Rules {
+		roots = optimize(roots, []Rule{r})
+		steps = append(steps, Step{Rule: r.Name, Plan: &LogicalPlan{Job: lp.Job, Roots: roots}})
+	}
+	return steps, ds
+}

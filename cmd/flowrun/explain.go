@@ -18,6 +18,7 @@ func explainCmd() *cobra.Command {
 		output   string
 		physical bool
 		raw      bool
+		trace    bool
 	)
 	c := &cobra.Command{
 		Use:   "explain JOB",
@@ -40,7 +41,8 @@ status is 1.`,
 		Example: `  flowrun explain pipelines/fraud-detection/pipeline.yaml
   flowrun explain --physical pipelines/nexmark/q5.yaml
   flowrun explain --physical -o json job.yaml | jq '.nodes[].op.op'
-  flowrun explain -o dot job.yaml | dot -Tpng > plan.png`,
+  flowrun explain -o dot job.yaml | dot -Tpng > plan.png
+  flowrun explain --trace pipelines/nexmark/q2.yaml`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch output {
@@ -61,6 +63,24 @@ status is 1.`,
 			for i, p := range ps {
 				if i > 0 && output == "text" {
 					fmt.Fprintln(out)
+				}
+				if trace {
+					steps, ds := planner.Trace(p)
+					if steps == nil {
+						printDiagnostics(cmd, ds)
+						return userError{errSilent}
+					}
+					for j, st := range steps {
+						name := "as bound"
+						if st.Rule != "" {
+							name = "after " + st.Rule
+						}
+						if j > 0 {
+							fmt.Fprintln(out)
+						}
+						fmt.Fprintf(out, "== %s ==\n%s", name, st.Plan)
+					}
+					continue
 				}
 				if output == "text" && !physical {
 					lp, ds := planner.Logical(p, opts...)
@@ -98,6 +118,7 @@ status is 1.`,
 	f.StringVarP(&output, "output", "o", "text", "output format: text, json or dot (json and dot print the physical plan)")
 	f.BoolVar(&physical, "physical", false, "print the physical plan (operators, parallelism, routing, state)")
 	f.BoolVar(&raw, "raw", false, "skip the rewrite rules: print the plan as bound")
+	f.BoolVar(&trace, "trace", false, "print the logical plan as bound and after each rewrite rule")
 	return c
 }
 

@@ -19,6 +19,7 @@ func TestExplain(t *testing.T) {
 		{[]string{"explain", job}, []string{"Sink out", "Join window inner", "Stage new_people", "WindowAgg TUMBLE"}},
 		{[]string{"explain", "--physical", job}, []string{"job nexmark-q8 parallelism=2", "[left hash(#0:id)]", "state=[left(#0), right(#0)]"}},
 		{[]string{"explain", "--raw", job}, []string{"Stage new_users"}},
+		{[]string{"explain", "--trace", job}, []string{"== as bound ==", "== after insert_exchanges ==", "Exchange hash"}},
 		{[]string{"explain", "-o", "dot", job}, []string{"digraph \"nexmark-q8\" {", "->"}},
 	} {
 		code, out := runCLI(t, tc.args...)
