@@ -2,6 +2,7 @@ package spec
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -72,6 +73,20 @@ type Diagnostic struct {
 	Hint string `json:"hint,omitempty"`
 	// Err is the sentinel kind of the problem (ErrUnknown, ErrSQL, ...).
 	Err error `json:"-"`
+}
+
+// MarshalJSON adds "kind", the text of the sentinel error (e.g. "unknown
+// field", "sql error"), to the fields of d.
+func (d Diagnostic) MarshalJSON() ([]byte, error) {
+	type plain Diagnostic
+	kind := ""
+	if d.Err != nil {
+		kind = d.Err.Error()
+	}
+	return json.Marshal(struct {
+		plain
+		Kind string `json:"kind,omitempty"`
+	}{plain(d), kind})
 }
 
 // Error formats d as file:line:col: severity: message.
