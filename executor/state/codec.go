@@ -55,8 +55,8 @@ func (e *Encoder) Bool(b bool) {
 	}
 }
 
-// Bytes0 writes a length-prefixed byte string.
-func (e *Encoder) Bytes0(b []byte) {
+// Blob writes a length-prefixed byte string.
+func (e *Encoder) Blob(b []byte) {
 	e.Uvarint(uint64(len(b)))
 	e.buf = append(e.buf, b...)
 }
@@ -102,7 +102,7 @@ func (e *Encoder) Agg(s udf.AggState) error {
 	if err != nil {
 		return err
 	}
-	e.Bytes0(b)
+	e.Blob(b)
 	return nil
 }
 
@@ -201,8 +201,8 @@ func (d *Decoder) Bool() bool {
 	return b != 0
 }
 
-// Bytes0 reads a length-prefixed byte string (a copy).
-func (d *Decoder) Bytes0() []byte {
+// Blob reads a length-prefixed byte string (a copy).
+func (d *Decoder) Blob() []byte {
 	n := d.Len()
 	if d.err != nil {
 		return nil
@@ -270,7 +270,7 @@ func (d *Decoder) Row() udf.Row {
 
 // Agg restores an aggregate state into s (fresh from its Aggregate's New).
 func (d *Decoder) Agg(s udf.AggState) {
-	b := d.Bytes0()
+	b := d.Blob()
 	if d.err != nil {
 		return
 	}

@@ -52,7 +52,7 @@ func TestCodecRoundTrip(t *testing.T) {
 	e.Varint(-7)
 	e.Uvarint(9)
 	e.Bool(true)
-	e.Bytes0([]byte{1, 2})
+	e.Blob([]byte{1, 2})
 	d, err := NewDecoder(e.Bytes(), "test")
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +63,7 @@ func TestCodecRoundTrip(t *testing.T) {
 			t.Errorf("value %d: %v, want %v", i, got[i], row[i])
 		}
 	}
-	if d.Varint() != -7 || d.Uvarint() != 9 || !d.Bool() || string(d.Bytes0()) != "\x01\x02" {
+	if d.Varint() != -7 || d.Uvarint() != 9 || !d.Bool() || string(d.Blob()) != "\x01\x02" {
 		t.Error("scalars")
 	}
 	if err := d.Done(); err != nil {
@@ -87,7 +87,7 @@ func TestCodecRoundTrip(t *testing.T) {
 		d.Varint()
 		d.Uvarint()
 		d.Bool()
-		d.Bytes0()
+		d.Blob()
 		if d.Done() == nil {
 			t.Errorf("truncated at %d: no error", n)
 		}
