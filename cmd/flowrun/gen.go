@@ -112,11 +112,11 @@ the standard Nexmark generator (proportions 1:3:46, hot auctions, hot bidders
 and hot sellers), in event-time order at --rate events per second.
 
 Columns:
-  person:  id, name, email_address, credit_card, city, state, date_time, extra
-  auction: id, item_name, description, initial_bid, reserve, date_time, expires, seller, category, extra
-  bid:     auction, bidder, price, channel, url, date_time, extra`,
+  person:  id, name, emailAddress, creditCard, city, state, dateTime, extra
+  auction: id, itemName, description, initialBid, reserve, dateTime, expires, seller, category, extra
+  bid:     auction, bidder, price, channel, url, dateTime, extra`,
 		Example: `  flowrun gen nexmark --events 100000 --out nexmark/
-  flowrun run pipelines/nexmark/q5.yaml --input bid=nexmark/bid.jsonl --output hot_items=- --bounded`,
+  flowrun run pipelines/nexmark/q5.yaml --input bid=nexmark/bid.jsonl --output out=- --bounded`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cfg.Events <= 0 || cfg.Rate <= 0 {

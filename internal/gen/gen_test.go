@@ -174,7 +174,7 @@ func TestNexmarkProportionsAndReferences(t *testing.T) {
 	for _, line := range lines {
 		var x struct {
 			Auction, Bidder, Price int64
-			DateTime               time.Time `json:"date_time"`
+			DateTime               time.Time `json:"dateTime"`
 		}
 		if err := json.Unmarshal(line, &x); err != nil {
 			t.Fatal(err)

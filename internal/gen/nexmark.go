@@ -67,11 +67,11 @@ type NexmarkSink struct {
 
 // Nexmark generates cfg.Events events in event-time order and writes each
 // as a JSON line to the writer of its type. The events do not depend on which
-// writers are set. Columns (snake_case):
+// writers are set. Columns (the standard Nexmark names):
 //
-//	person:  id, name, email_address, credit_card, city, state, date_time, extra
-//	auction: id, item_name, description, initial_bid, reserve, date_time, expires, seller, category, extra
-//	bid:     auction, bidder, price, channel, url, date_time, extra
+//	person:  id, name, emailAddress, creditCard, city, state, dateTime, extra
+//	auction: id, itemName, description, initialBid, reserve, dateTime, expires, seller, category, extra
+//	bid:     auction, bidder, price, channel, url, dateTime, extra
 //
 // It returns the number of persons, auctions and bids written.
 func Nexmark(cfg NexmarkConfig, out NexmarkSink) (persons, auctions, bids int, err error) {
@@ -132,11 +132,11 @@ func Nexmark(cfg NexmarkConfig, out NexmarkSink) (persons, auctions, bids int, e
 			b = strconv.AppendInt(b, lastPerson, 10)
 			b = append(b, `,"name":"`...)
 			b = append(b, name...)
-			b = append(b, `","email_address":"`...)
+			b = append(b, `","emailAddress":"`...)
 			b = append(b, randWord(rng, 7)...)
 			b = append(b, '@')
 			b = append(b, randWord(rng, 5)...)
-			b = append(b, `.com","credit_card":"`...)
+			b = append(b, `.com","creditCard":"`...)
 			for i := range 4 {
 				if i > 0 {
 					b = append(b, ' ')
@@ -147,7 +147,7 @@ func Nexmark(cfg NexmarkConfig, out NexmarkSink) (persons, auctions, bids int, e
 			b = append(b, nexCities[rng.IntN(len(nexCities))]...)
 			b = append(b, `","state":"`...)
 			b = append(b, nexStates[rng.IntN(len(nexStates))]...)
-			b = append(b, `","date_time":`...)
+			b = append(b, `","dateTime":`...)
 			b = appendTime(b, time.UnixMilli(ts))
 			b = append(b, `,"extra":"`...)
 			b = extra(b)
@@ -168,15 +168,15 @@ func Nexmark(cfg NexmarkConfig, out NexmarkSink) (persons, auctions, bids int, e
 			initial := nextPrice()
 			b = append(b, `{"id":`...)
 			b = strconv.AppendInt(b, lastAuction, 10)
-			b = append(b, `,"item_name":"`...)
+			b = append(b, `,"itemName":"`...)
 			b = append(b, randWord(rng, 8)...)
 			b = append(b, `","description":"`...)
 			b = append(b, randWord(rng, 12)...)
-			b = append(b, `","initial_bid":`...)
+			b = append(b, `","initialBid":`...)
 			b = strconv.AppendInt(b, initial, 10)
 			b = append(b, `,"reserve":`...)
 			b = strconv.AppendInt(b, initial+nextPrice(), 10)
-			b = append(b, `,"date_time":`...)
+			b = append(b, `,"dateTime":`...)
 			b = appendTime(b, time.UnixMilli(ts))
 			b = append(b, `,"expires":`...)
 			b = appendTime(b, time.UnixMilli(ts+int64(rng.ExpFloat64()*nexAuctionLengthMs)+1))
@@ -222,7 +222,7 @@ func Nexmark(cfg NexmarkConfig, out NexmarkSink) (persons, auctions, bids int, e
 			b = append(b, randWord(rng, 5)...)
 			b = append(b, `/item.htm?query=1&channel_id=`...)
 			b = strconv.AppendInt(b, int64(ch), 10)
-			b = append(b, `","date_time":`...)
+			b = append(b, `","dateTime":`...)
 			b = appendTime(b, time.UnixMilli(ts))
 			b = append(b, `,"extra":"`...)
 			b = extra(b)
