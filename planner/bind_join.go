@@ -54,24 +54,6 @@ func (b *binder) join(te *sqlparser.JoinTableExpr) (Rel, *scope) {
 	var lowerSet, upperSet bool
 	var windowEq *sqlparser.ComparisonExpr
 	ec := &exprCtx{sc: sc, clause: "ON"}
-	// side returns 0 when every column of e is on the left, 1 when on the
-	// right, -1 when mixed or none.
-	side := func(e Expr) int {
-		cols := map[int]bool{}
-		exprColumns(e, cols)
-		s := -1
-		for c := range cols {
-			cs := 0
-			if c >= nl {
-				cs = 1
-			}
-			if s >= 0 && s != cs {
-				return -1
-			}
-			s = cs
-		}
-		return s
-	}
 	for _, c := range splitAnd(te.Condition.On) {
 		// Time bounds.
 		if lo, hi, ok, handled := b.timeBound(c, sc, ls0, rs0, nl); handled {
@@ -122,7 +104,6 @@ func (b *binder) join(te *sqlparser.JoinTableExpr) (Rel, *scope) {
 		}
 		// Conditions on one side only stay residual here; the push-down
 		// rule moves them into the inputs where that is correct.
-		_ = side
 		residual = append(residual, x)
 	}
 	if b.fail {

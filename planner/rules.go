@@ -454,7 +454,7 @@ func pruneColumns(ctx *ruleCtx, roots []Rel) []Rel {
 			r = result{NewGroupAgg(remapAll(n.Keys, c.m), remapAggs(n.Aggs, c.m), n.Names, c.n), identity(n)}
 		case *Join:
 			l, rr := visit(n.L), visit(n.R)
-			nl, nl2 := len(n.L.Schema().Columns), len(l.n.Schema().Columns)
+			nl2 := len(l.n.Schema().Columns)
 			m := append([]int(nil), l.m...)
 			for _, x := range rr.m {
 				if x >= 0 {
@@ -471,7 +471,6 @@ func pruneColumns(ctx *ruleCtx, roots []Rel) []Rel {
 			if spec.Kind == WindowJoin {
 				spec.Window.TimeCol = l.m[spec.Window.TimeCol]
 			}
-			_ = nl
 			r = result{&Join{Spec: spec, L: l.n, R: rr.n}, m}
 		case *Train:
 			c := visit(n.Input)
