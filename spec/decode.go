@@ -606,7 +606,7 @@ func (d *decoder) decode(n ast.Node, v reflect.Value, path string, fi fieldInfo)
 
 func listHint(n ast.Node) string {
 	if isScalar(n) {
-		return " (write [" + scalarString(n) + "])"
+		return " (write [" + short(scalarString(n)) + "])"
 	}
 	return ""
 }
