@@ -488,6 +488,18 @@ func TestTransforms(t *testing.T) {
 	if argmax(g) != 4 || math.Abs(g[4]-0.5) > 1e-12 {
 		t.Errorf("sine FFT magnitudes %v, want the peak 0.5 at bin 4", g)
 	}
+	tw, _ := NewWindow(8, []string{"count", "mean"}, 0, 0)
+	tw.MaxAge = 10
+	for i, v := range []float64{1, 2, 3, 4} {
+		tw.PushAt(float64(i*5), v) // t = 0, 5, 10, 15
+	}
+	if f := tw.Features(nil); f[0] != 3 || f[1] != 3 { // t = 0 expired at 15
+		t.Errorf("time window features %v, want count 3 mean 3", f)
+	}
+	tw.Expire(100)
+	if tw.Len() != 0 {
+		t.Errorf("time window not empty after expiry: %d", tw.Len())
+	}
 	if _, err := NewWindow(4, []string{"median"}, 0, 0); err == nil {
 		t.Error("unknown statistic accepted")
 	}

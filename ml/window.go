@@ -35,6 +35,11 @@ type Window struct {
 	Ring   []float64 `json:"ring"`
 	Pos    int       `json:"pos"`
 	Filled int       `json:"filled"`
+	// MaxAge, when positive, also bounds the window by time: PushAt drops
+	// values older than t − MaxAge (t in any unit, e.g. epoch ms). Size
+	// stays the capacity and the FFT length.
+	MaxAge float64   `json:"max_age,omitempty"`
+	Times  []float64 `json:"times,omitempty"`
 
 	fft    *fourier.FFT
 	seq    []float64
@@ -88,6 +93,32 @@ func (w *Window) Push(v float64) {
 	w.Ring[w.Pos] = v
 	w.Pos = (w.Pos + 1) % w.Size
 	w.Filled = min(w.Filled+1, w.Size)
+}
+
+// PushAt adds the value v observed at time t (non-decreasing) and expires
+// values older than t − MaxAge.
+func (w *Window) PushAt(t, v float64) {
+	if len(w.Times) != w.Size {
+		w.Times = make([]float64, w.Size)
+	}
+	w.Times[w.Pos] = t
+	w.Push(v)
+	w.Expire(t)
+}
+
+// Expire drops values observed before now − MaxAge (only for windows
+// filled with PushAt and a positive MaxAge).
+func (w *Window) Expire(now float64) {
+	if w.MaxAge <= 0 || len(w.Times) != w.Size {
+		return
+	}
+	for w.Filled > 0 {
+		oldest := (w.Pos - w.Filled + w.Size) % w.Size
+		if w.Times[oldest] >= now-w.MaxAge {
+			break
+		}
+		w.Filled--
+	}
 }
 
 // Len returns the number of values in the window.
