@@ -56,6 +56,7 @@ func (j *Join) streamRow(port int, row udf.Row, id uint64, out executor.Collecto
 		}
 	}
 	e.V.rows = append(e.V.rows, s)
+	e.V.idle = executor.MinWatermark
 	at := ts + j.upper // left: dropped when at < wm
 	if !isLeft {
 		at = ts - j.lower
@@ -99,7 +100,16 @@ func (j *Join) expire(x expiry, out executor.Collector) error {
 	}
 	clear(e.V.rows[len(keep):])
 	e.V.rows = keep
-	if len(keep) == 0 {
+	switch {
+	case len(keep) > 0:
+	case e.V.idle == executor.MinWatermark:
+		if j.wm > executor.MaxWatermark-j.keepIdle() {
+			st.Delete(x.key) // end of input
+			break
+		}
+		e.V.idle = j.wm // just emptied: keep it a while
+		j.expires.push(expiry{at: j.wm + j.keepIdle(), left: x.left, key: x.key})
+	case e.V.idle < j.wm-j.keepIdle():
 		st.Delete(x.key)
 	}
 	return nil

@@ -93,7 +93,18 @@ type stored struct {
 	matched bool
 }
 
-type side struct{ rows []*stored }
+// side is one key's buffered rows of one input. A key whose rows have all
+// expired is kept, empty, for keepIdle more milliseconds of watermark
+// (idle is the watermark when it emptied), so that recurring keys are not
+// re-created all the time.
+type side struct {
+	rows []*stored
+	idle int64 // MinWatermark while rows are held
+}
+
+// keepIdle is how long an emptied key is kept: the span of the join's
+// time bound, at least a second.
+func (j *Join) keepIdle() int64 { return max(j.upper-j.lower, 1000) }
 
 // versions is a table key's history, ordered by event time (then arrival).
 type versions struct{ v []*stored }

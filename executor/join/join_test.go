@@ -434,3 +434,35 @@ func TestJoinStateLimit(t *testing.T) {
 		t.Fatalf("classes %v", out.class)
 	}
 }
+
+// TestIntervalJoinReleasesKeys: a key whose rows expired is kept a while
+// (recurring keys are cheap) and then released, also across a restore.
+func TestIntervalJoinReleasesKeys(t *testing.T) {
+	op := &planner.JoinOp{Kind: planner.IntervalJoin, LeftKeys: []int{0}, RightKeys: []int{0}, Lower: 0, Upper: 100}
+	j := newJoin(t, op, 1)
+	out := &sink{}
+	b := &executor.Batch{}
+	b.Append(udf.Row{udf.Int(1), udf.Time(0), udf.Int(0)}, 1)
+	j.Process(0, b, out)
+	j.OnWatermark(200, out) // the row expires (0 + 100 < 200); the key stays
+	if j.ls.Len() != 1 {
+		t.Fatalf("left keys %d after expiry, want the idle key kept", j.ls.Len())
+	}
+	snap, _ := j.Snapshot()
+	r := newJoin(t, op, 1)
+	if err := r.Restore(snap); err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range []*Join{j, r} {
+		x.OnWatermark(200+1000+1, out)
+		if x.ls.Len() != 0 {
+			t.Errorf("left keys %d after the idle time, want 0", x.ls.Len())
+		}
+	}
+	j2 := newJoin(t, op, 1)
+	j2.Process(0, b, out)
+	j2.OnWatermark(executor.MaxWatermark, out)
+	if j2.ls.Len() != 0 {
+		t.Errorf("left keys %d at end of input", j2.ls.Len())
+	}
+}

@@ -54,7 +54,7 @@ func (j *Join) Snapshot() ([]byte, error) {
 		})
 		encodeList(enc, p)
 	} else {
-		sideEnc := func(e *state.Encoder, s *side) error { return encodeList(e, s.rows) }
+		sideEnc := func(e *state.Encoder, s *side) error { e.Varint(s.idle); return encodeList(e, s.rows) }
 		if err = j.ls.Encode(enc, sideEnc); err == nil {
 			err = j.rs.Encode(enc, sideEnc)
 		}
@@ -97,7 +97,7 @@ func (j *Join) Restore(b []byte) error {
 	} else {
 		lim.TTL = 0
 		ls, rs := state.NewKeyed[side](lim), state.NewKeyed[side](lim)
-		sideDec := func(d *state.Decoder, s *side) error { s.rows = decodeList(d); return d.Err() }
+		sideDec := func(d *state.Decoder, s *side) error { s.idle = d.Varint(); s.rows = decodeList(d); return d.Err() }
 		if err = ls.Decode(d, sideDec); err == nil {
 			err = rs.Decode(d, sideDec)
 		}
@@ -112,10 +112,16 @@ func (j *Join) Restore(b []byte) error {
 			for _, s := range e.V.rows {
 				j.expires.push(expiry{at: s.ts + j.upper, left: true, key: e.Key})
 			}
+			if len(e.V.rows) == 0 {
+				j.expires.push(expiry{at: e.V.idle + j.keepIdle(), left: true, key: e.Key})
+			}
 		}
 		for _, e := range rs.Sorted() {
 			for _, s := range e.V.rows {
 				j.expires.push(expiry{at: s.ts - j.lower, key: e.Key})
+			}
+			if len(e.V.rows) == 0 {
+				j.expires.push(expiry{at: e.V.idle + j.keepIdle(), key: e.Key})
 			}
 		}
 	}
