@@ -40,7 +40,9 @@ import (
 // the watermark) are dead-lettered with class late, since the state they
 // needed may be gone. A row with a NULL event time is dead-lettered with
 // class type, a failing residual with class expr, and a row of a new key
-// when the side's state is full with class state-limit.
+// when the side's state is full with class state-limit. A key whose rows
+// have all expired is released after the span of the time bound (at least
+// a second of watermark), and counts toward MaxKeys until then.
 type Join struct {
 	stage        string
 	kind         planner.JoinKind
