@@ -3,7 +3,7 @@
 GO ?= go
 BIN := bin/flowrun
 # Packages where concurrency lives run their tests under the race detector.
-RACE_PKGS := ./executor/...
+RACE_PKGS := ./executor/... ./server/...
 
 .PHONY: build test test-race lint generate run bench fuzz clean
 
@@ -13,7 +13,8 @@ build:
 test: build
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 15m ./...
-	@if ls executor/*_test.go >/dev/null 2>&1; then $(GO) test -count=1 -race -timeout 15m $(RACE_PKGS); fi
+	$(GO) test -count=1 -race -timeout 15m $(RACE_PKGS)
+	./$(BIN) validate pipelines/
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
