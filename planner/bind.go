@@ -269,8 +269,7 @@ func (pl *planner) bindSQL(st *spec.Stage) (out Rel) {
 	case *sqlparser.Select:
 		return b.bindSelect(s)
 	case *sqlparser.Union:
-		pl.errf(ErrUnsupported, q.posOf("union"), "write one stage per SELECT; a sink or stage reads one of them",
-			"UNION is not supported")
+		return b.bindUnion(s)
 	case *sqlparser.ParenSelect:
 		pl.errf(ErrUnsupported, q.pos(0), "remove the parentheses around the SELECT", "a parenthesized SELECT is not supported")
 	default:

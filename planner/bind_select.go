@@ -442,3 +442,109 @@ func sortedNames[V any](m map[string]V) []string {
 	sort.Strings(out)
 	return out
 }
+
+// bindUnion binds SELECT ... UNION ALL SELECT ...: the inputs' columns
+// match by position and must have the same types (bigint and double mix
+// to double); names come from the first SELECT.
+func (b *binder) bindUnion(u *sqlparser.Union) Rel {
+	q := b.q
+	if u.Type != sqlparser.UnionAllStr {
+		b.errf(ErrUnsupported, q.posOf("union"), "write UNION ALL; to drop duplicates GROUP BY the columns (with a window for final results)",
+			"%s removes duplicates, which needs the whole unbounded stream", strings.ToUpper(u.Type))
+	}
+	if len(u.OrderBy) > 0 || u.Limit != nil {
+		b.errf(ErrUnsupported, q.posOf("order", "limit"), "a stream has no end: remove ORDER BY and LIMIT",
+			"ORDER BY and LIMIT are not supported on an unbounded stream")
+	}
+	var inputs []Rel
+	var srcs []sqlparser.SelectStatement
+	var collect func(s sqlparser.SelectStatement)
+	collect = func(s sqlparser.SelectStatement) {
+		switch s := s.(type) {
+		case *sqlparser.Union:
+			if s.Type != sqlparser.UnionAllStr && s != u {
+				b.errf(ErrUnsupported, q.posOf("union"), "write UNION ALL", "%s is not supported", strings.ToUpper(s.Type))
+			}
+			collect(s.Left)
+			collect(s.Right)
+		case *sqlparser.ParenSelect:
+			collect(s.Select)
+		default:
+			srcs = append(srcs, s)
+		}
+	}
+	collect(u.Left)
+	collect(u.Right)
+	for i, s := range srcs {
+		if i > 0 {
+			// Errors of the i-th SELECT point into its own text.
+			if off := q.nthToken("union", i); off >= 0 {
+				q.base = off
+			}
+		}
+		q.reset()
+		sel, ok := s.(*sqlparser.Select)
+		if !ok {
+			b.errf(ErrUnsupported, q.posOf("select"), "", "unsupported SELECT in UNION ALL")
+			return nil
+		}
+		n := b.bindSelect(sel)
+		if n == nil {
+			b.fail = true
+			continue
+		}
+		inputs = append(inputs, n)
+	}
+	q.base = 0
+	q.reset()
+	if b.fail || len(inputs) < 2 {
+		return nil
+	}
+	first := inputs[0].Schema()
+	types := make([]udf.Type, len(first.Columns))
+	for i, c := range first.Columns {
+		types[i] = c.Type
+	}
+	for k, in := range inputs[1:] {
+		s := in.Schema()
+		if len(s.Columns) != len(first.Columns) {
+			b.errf(ErrType, q.posOf("union"), "select the same number of columns, in the same order",
+				"the SELECTs of UNION ALL have %d and %d columns", len(first.Columns), len(s.Columns))
+			return nil
+		}
+		for i, c := range s.Columns {
+			t, err := udf.Unify(types[i], c.Type)
+			if err != nil {
+				b.errf(ErrType, q.posOf("union"), "CAST one of them",
+					"column %d of UNION ALL (%s) is %s in the first SELECT and %s in SELECT %d", i+1, first.Columns[i].Name, types[i], c.Type, k+2)
+				return nil
+			}
+			types[i] = t
+		}
+	}
+	// Cast inputs whose bigint columns meet doubles, and name every input's
+	// columns as the first SELECT does.
+	for k, in := range inputs {
+		s := in.Schema()
+		cast := false
+		for i, c := range s.Columns {
+			if c.Type != types[i] && types[i] != udf.TypeNull {
+				cast = true
+			}
+		}
+		if !cast {
+			continue
+		}
+		exprs := make([]Expr, len(s.Columns))
+		names := make([]string, len(s.Columns))
+		for i, c := range s.Columns {
+			exprs[i] = &ColumnRef{Index: i, Name: c.Name, T: c.Type}
+			if c.Type != types[i] && types[i] != udf.TypeNull {
+				exprs[i] = &Cast{X: exprs[i], To: types[i]}
+			}
+			names[i] = c.Name
+		}
+		inputs[k] = NewProject(exprs, names, in)
+	}
+	return NewUnion(inputs)
+}

@@ -74,6 +74,7 @@ type query struct {
 	text   *spec.Text
 	toks   []token // offsets in text.Value
 	clause int     // offset where the clause being bound starts
+	base   int     // offset where the SELECT being bound starts (UNION ALL)
 	shift  []int   // offsets of the parsed text where a byte was inserted
 	// cursor holds, per searched word sequence, the offset of the
 	// occurrence bound last (see advance).
@@ -369,7 +370,7 @@ func isKind(d spec.Diagnostic, k error) bool { return errors.Is(d.Err, k) }
 // reset starts searching from the beginning of the query again.
 func (q *query) reset() {
 	if q != nil {
-		q.clause = 0
+		q.clause = q.base
 		q.cursor = nil
 	}
 }
@@ -382,4 +383,17 @@ func (q *query) posOfBound(words ...string) spec.Pos {
 		return q.pos(c)
 	}
 	return q.posOf(words...)
+}
+
+// nthToken returns the offset of the n-th (1-based) token spelled word, or -1.
+func (q *query) nthToken(word string, n int) int {
+	for _, t := range q.toks {
+		if strings.EqualFold(t.val, word) {
+			n--
+			if n == 0 {
+				return t.start
+			}
+		}
+	}
+	return -1
 }

@@ -300,6 +300,8 @@ func exprNullable(e Expr, in Schema) bool {
 		return false
 	case *Like:
 		return exprNullable(x.X, in) || exprNullable(x.Pattern, in)
+	case *Cast:
+		return x.X.Type() == udf.TypeString || exprNullable(x.X, in)
 	case *Case:
 		if x.Else == nil || exprNullable(x.Else, in) {
 			return true

@@ -67,6 +67,32 @@ type Join struct {
 	L, R Rel
 }
 
+// Union merges its inputs, whose columns match by position (UNION ALL).
+type Union struct {
+	Inputs []Rel
+	schema Schema
+}
+
+// NewUnion returns the union of inputs with equal column types: names come
+// from the first input; a column is nullable when it is in any input; the
+// event time is kept when every input has it at the same position.
+func NewUnion(inputs []Rel) *Union {
+	s := inputs[0].Schema().clone()
+	s.Key, s.Window = nil, nil
+	for _, in := range inputs[1:] {
+		is := in.Schema()
+		for i := range s.Columns {
+			if i < len(is.Columns) && is.Columns[i].Nullable {
+				s.Columns[i].Nullable = true
+			}
+		}
+		if is.EventTime != s.EventTime {
+			s.EventTime = -1
+		}
+	}
+	return &Union{Inputs: inputs, schema: s}
+}
+
 // Clean is a clean: stage.
 type Clean struct {
 	Spec   *spec.Clean
@@ -277,6 +303,7 @@ func (n *Join) Schema() Schema {
 	return s
 }
 func (n *Clean) Schema() Schema    { return n.schema }
+func (n *Union) Schema() Schema    { return n.schema }
 func (n *Features) Schema() Schema { return n.schema }
 func (n *Train) Schema() Schema    { return Schema{EventTime: -1} }
 func (n *Sink) Schema() Schema     { return n.Input.Schema() }
@@ -297,6 +324,7 @@ func (n *WindowAgg) Children() []Rel { return []Rel{n.Input} }
 func (n *GroupAgg) Children() []Rel  { return []Rel{n.Input} }
 func (n *Join) Children() []Rel      { return []Rel{n.L, n.R} }
 func (n *Clean) Children() []Rel     { return []Rel{n.Input} }
+func (n *Union) Children() []Rel     { return append([]Rel(nil), n.Inputs...) }
 func (n *Features) Children() []Rel  { return []Rel{n.Input} }
 func (n *Train) Children() []Rel     { return []Rel{n.Input} }
 func (n *Sink) Children() []Rel      { return []Rel{n.Input} }
@@ -338,6 +366,12 @@ func (n *Join) WithChildren(cs ...Rel) Rel {
 	return &Join{Spec: n.Spec, L: cs[0], R: cs[1]}
 }
 func (n *Clean) WithChildren(cs ...Rel) Rel    { return NewClean(n.Spec, one(n, cs)) }
+func (n *Union) WithChildren(cs ...Rel) Rel {
+	if len(cs) != len(n.Inputs) {
+		panic("planner: Union: WithChildren with a different number of inputs")
+	}
+	return NewUnion(cs)
+}
 func (n *Features) WithChildren(cs ...Rel) Rel { return NewFeatures(n.Spec, one(n, cs)) }
 func (n *Train) WithChildren(cs ...Rel) Rel {
 	c := *n
@@ -372,6 +406,8 @@ func physOp(n Rel) Op {
 	case *Join:
 		j := n.Spec
 		return &j
+	case *Union:
+		return &UnionOp{}
 	case *Clean:
 		return &CleanOp{Spec: *n.Spec, Input: n.Input.Schema()}
 	case *Features:
@@ -399,6 +435,7 @@ func (n *Join) String() string {
 	return describe(physOp(n), []Schema{n.L.Schema(), n.R.Schema()}, n.Schema())
 }
 func (n *Clean) String() string    { return describe(physOp(n), nil, n.schema) }
+func (n *Union) String() string    { return "Union" }
 func (n *Features) String() string { return describe(physOp(n), nil, n.schema) }
 func (n *Train) String() string {
 	return describe(physOp(n), []Schema{n.Input.Schema()}, Schema{})

@@ -70,6 +70,10 @@ func (lw *lowerer) node(n Rel, stage string) int {
 	case *Scan:
 	case *Train:
 		par = 1
+	case *Union:
+		for _, in := range ins {
+			par = max(par, lw.g.Nodes[in.id].Parallelism)
+		}
 	default:
 		decided := false
 		for _, in := range ins {
@@ -103,6 +107,13 @@ func (lw *lowerer) node(n Rel, stage string) int {
 		switch {
 		case in.exchange && len(in.keys) > 0:
 			e.Routing, e.Keys = Hash, in.keys
+		case from.Parallelism != par && par > 1:
+			// A union of inputs of different parallelism: spread the rows
+			// of the narrower ones by all their columns.
+			e.Routing = Hash
+			for i := range from.Schema.Columns {
+				e.Keys = append(e.Keys, i)
+			}
 		case from.Parallelism != par:
 			e.Routing = Hash // no keys: every row to task 0
 		}

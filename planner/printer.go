@@ -157,10 +157,7 @@ func (g *Graph) String() string {
 		printed[id] = true
 		t := &tree{line: edge + g.describeNode(n)}
 		for _, e := range g.inputs(id) {
-			r := routingString(e.Routing, e.Keys, g.Nodes[e.From].Schema)
-			if len(g.inputs(id)) > 1 {
-				r = []string{"left", "right"}[min(e.Port, 1)] + " " + r
-			}
+			r := g.edgeLabel(e)
 			t.children = append(t.children, build(e.From, "["+r+"] "))
 		}
 		return t
@@ -182,11 +179,7 @@ func (g *Graph) WriteDot(w io.Writer) error {
 		fmt.Fprintf(&b, "  n%d [label=%s];\n", n.ID, dotQuote(label))
 	}
 	for _, e := range g.Edges {
-		r := routingString(e.Routing, e.Keys, g.Nodes[e.From].Schema)
-		if len(g.inputs(e.To)) > 1 {
-			r = []string{"left", "right"}[min(e.Port, 1)] + " " + r
-		}
-		fmt.Fprintf(&b, "  n%d -> n%d [label=%s];\n", e.From, e.To, dotQuote(r))
+		fmt.Fprintf(&b, "  n%d -> n%d [label=%s];\n", e.From, e.To, dotQuote(g.edgeLabel(e)))
 	}
 	b.WriteString("}\n")
 	_, err := io.WriteString(w, b.String())
@@ -199,4 +192,18 @@ func dotQuote(s string) string {
 	s = strings.ReplaceAll(s, `"`, `\"`)
 	s = strings.ReplaceAll(s, "\n", `\l`)
 	return `"` + s + `\l"`
+}
+
+// edgeLabel prints an edge's routing, with its port for a node of several
+// inputs: left/right for joins, in0, in1, ... otherwise.
+func (g *Graph) edgeLabel(e Edge) string {
+	r := routingString(e.Routing, e.Keys, g.Nodes[e.From].Schema)
+	if len(g.inputs(e.To)) > 1 {
+		if _, join := g.Nodes[e.To].Op.(*JoinOp); join {
+			r = []string{"left", "right"}[min(e.Port, 1)] + " " + r
+		} else {
+			r = "in" + strconv.Itoa(e.Port) + " " + r
+		}
+	}
+	return r
 }

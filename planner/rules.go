@@ -184,6 +184,13 @@ func pushFilter(ctx *ruleCtx, pred Expr, n Rel) Rel {
 		p := NewProject(n.Exprs, n.Names, in)
 		ctx.parents[in] = 1
 		return p
+	case *Union:
+		ins := make([]Rel, len(n.Inputs))
+		for i, in := range n.Inputs {
+			ins[i] = pushFilter(ctx, pred, in)
+			ctx.parents[ins[i]] = max(ctx.parents[ins[i]], 1)
+		}
+		return NewUnion(ins)
 	case *Scan:
 		src := *n.Src
 		src.Filter = andAll(append(conjuncts(src.Filter), conjuncts(pred)...))
