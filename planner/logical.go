@@ -365,7 +365,7 @@ func (n *Join) WithChildren(cs ...Rel) Rel {
 	}
 	return &Join{Spec: n.Spec, L: cs[0], R: cs[1]}
 }
-func (n *Clean) WithChildren(cs ...Rel) Rel    { return NewClean(n.Spec, one(n, cs)) }
+func (n *Clean) WithChildren(cs ...Rel) Rel { return NewClean(n.Spec, one(n, cs)) }
 func (n *Union) WithChildren(cs ...Rel) Rel {
 	if len(cs) != len(n.Inputs) {
 		panic("planner: Union: WithChildren with a different number of inputs")
