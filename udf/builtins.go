@@ -432,5 +432,5 @@ const (
 	catVector = "Vector"
 )
 
-// Categories lists the categories of Funcs in reference order.
-var Categories = []string{catString, catMath, catTime, catCond, catHash, catJSON, catVector}
+// categories lists the categories of Funcs in reference order.
+var categories = []string{catString, catMath, catTime, catCond, catHash, catJSON, catVector}

@@ -3,7 +3,6 @@ package udf
 import (
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -547,16 +546,3 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
-// FunctionNames returns the names callable from an expression of env:
-// built-ins and user functions, sorted; for did-you-mean suggestions.
-func FunctionNames(env *Env) []string {
-	var out []string
-	for _, f := range funcSorted {
-		out = append(out, f.Name)
-	}
-	for _, c := range env.Funcs() {
-		out = append(out, c.Name)
-	}
-	sort.Strings(out)
-	return out
-}

@@ -29,7 +29,7 @@ func WriteMarkdown(w io.Writer) error {
 	b.WriteString("# Functions\n\n")
 	b.WriteString(refIntro)
 	b.WriteString("\n## Contents\n\n")
-	for _, cat := range Categories {
+	for _, cat := range categories {
 		fmt.Fprintf(&b, "- **%s**:", cat)
 		for _, n := range namesIn(cat) {
 			fmt.Fprintf(&b, " [%s](#%s)", n, anchor(n))
@@ -43,7 +43,7 @@ func WriteMarkdown(w io.Writer) error {
 	b.WriteString("\n- [User functions (expr-lang)](#user-functions-expr-lang)\n")
 
 	b.WriteString("\n## Scalar functions\n")
-	for _, cat := range Categories {
+	for _, cat := range categories {
 		fmt.Fprintf(&b, "\n### %s\n", cat)
 		for _, f := range Funcs() {
 			if f.Category != cat {
@@ -215,7 +215,7 @@ func wrap(s string, width int, indent string) string {
 // signature, by category.
 func WriteIndex(w io.Writer) error {
 	var b strings.Builder
-	for _, cat := range Categories {
+	for _, cat := range categories {
 		fmt.Fprintf(&b, "%s:\n", cat)
 		for _, f := range Funcs() {
 			if f.Category == cat {
