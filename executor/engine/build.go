@@ -17,6 +17,7 @@ import (
 // operator is the one switch from a physical node to a running operator.
 // Sources are not operators: a task reads them (see task.run).
 func (e *Engine) operator(ctx context.Context, node *planner.Node, in []planner.Schema) (executor.Operator, error) {
+	e.mlInit(ctx) // ML runtime and PREDICT's Models before anything compiles (ml_hooks.go)
 	switch node.Op.(type) {
 	case *planner.SinkOp:
 		var schema planner.Schema
@@ -42,8 +43,9 @@ func (e *Engine) operator(ctx context.Context, node *planner.Node, in []planner.
 		return aggregate.New(node, in, e.opts.Env)
 	case *planner.JoinOp:
 		return join.New(node, in, e.opts.Env)
+	case *planner.CleanOp, *planner.FeaturesOp, *planner.TrainOp:
+		return e.mlOperator(ctx, node, in)
 	}
-	// Clean, Features and Train land with their packages.
 	return nil, fmt.Errorf("%w: %s", ErrUnsupported, node.Op.Name())
 }
 

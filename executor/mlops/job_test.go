@@ -1,4 +1,4 @@
-package mlops
+package mlops_test
 
 import (
 	"context"
@@ -11,10 +11,9 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/flowrun/flowrun/executor/engine"
-	"github.com/flowrun/flowrun/executor/eval"
 	fjs "github.com/flowrun/flowrun/executor/jetstream"
 	"github.com/flowrun/flowrun/executor/jstest"
-	"github.com/flowrun/flowrun/executor/registry"
+	"github.com/flowrun/flowrun/executor/mlops"
 	"github.com/flowrun/flowrun/planner"
 	"github.com/flowrun/flowrun/spec"
 	"github.com/flowrun/flowrun/udf"
@@ -60,11 +59,12 @@ spec:
       jetstream: {stream: SCORED, subject: scored.out}
 `
 
-// TestSpamJob runs the spam job end to end: planner, engine on an
-// embedded JetStream, clean, features, online training and a SQL stage
-// whose PREDICT_LABEL is paired with the trainer.
+// TestSpamJob runs the spam job end to end with the engine's own ML
+// hooks (executor/engine/ml_hooks.go): planner, engine on an embedded
+// JetStream, clean, features, online training with publication to the
+// registry and a SQL stage whose PREDICT_LABEL is paired with the trainer.
 func TestSpamJob(t *testing.T) {
-	rows := smsRows(t)
+	rows := mlops.SMSRows(t)
 	ps, ds := spec.Parse("spam.yaml", []byte(spamJob))
 	if ds.HasErrors() {
 		t.Fatal(ds)
@@ -85,11 +85,6 @@ func TestSpamJob(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	reg, err := registry.Open(ctx, c.JS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer reg.Close()
 	var in strings.Builder
 	for _, r := range rows {
 		fmt.Fprintf(&in, `{"ts":%d,"is_spam":%v,"text":%q}`+"\n", r[0].I, r[1].AsBool(), r[2].S)
@@ -100,15 +95,6 @@ func TestSpamJob(t *testing.T) {
 	if _, err := c.PublishLines(ctx, "sms.input", strings.NewReader(in.String()), 0); err != nil {
 		t.Fatal(err)
 	}
-	rt, err := New(g, Options{Job: g.Job, Registry: reg, Models: ps[0].Spec.Models})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
-	if !rt.trained["spam"].paired {
-		t.Logf("plan:\n%s", describeGraph(g))
-		t.Fatal("PREDICT_LABEL of scored is not paired with Train[spam]")
-	}
 	dlq, err := fjs.NewDLQ(ctx, c, g.Job, true)
 	if err != nil {
 		t.Fatal(err)
@@ -118,8 +104,6 @@ func TestSpamJob(t *testing.T) {
 	var versions []int64
 	t0 := time.Now()
 	e, err := engine.New(ctx, g, engine.Options{Conn: c, DLQ: dlq, Bounded: true, CreateStreams: true,
-		Env:   &eval.Env{Models: rt},
-		Build: rt.Builder(engine.ErrUnsupported),
 		Tap: func(_ string, cols []planner.Column, rs []udf.Row) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -146,7 +130,10 @@ func TestSpamJob(t *testing.T) {
 		}
 	}
 	acc := float64(ok) / float64(n)
-	s := rt.Summary()
+	s := e.MLSummary()
+	if s == nil {
+		t.Fatal("no ML summary")
+	}
 	t.Logf("%d rows in %v (%.0f rows/s); scored %d, second half accuracy %.4f over %d; counters %v; model %+v",
 		len(rows), took.Round(time.Millisecond), float64(len(rows))/took.Seconds(), len(got), acc, n, s.Stages, s.Models[0].Candidates)
 	var sum strings.Builder
