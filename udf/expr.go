@@ -545,4 +545,3 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
-
