@@ -106,6 +106,33 @@ func TestTrainCLI(t *testing.T) {
 		t.Fatalf("models get: %v\n%s", err, out)
 	}
 
+	// A later run on the same store scores with the champion (version 1).
+	scored := filepath.Join(dir, "scored.jsonl")
+	if out, err := flowrunCLI(t, "run", job, "--store", store, "--input", "points="+data, "--output", "out="+scored, "--bounded", "--quiet"); err != nil {
+		t.Fatalf("run: %v\n%s", err, out)
+	}
+	lines, err := os.ReadFile(scored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok, n := 0, 0
+	for _, l := range strings.Split(strings.TrimSpace(string(lines)), "\n") {
+		var r struct {
+			Y bool
+			P *float64
+		}
+		if err := json.Unmarshal([]byte(l), &r); err != nil || r.P == nil {
+			t.Fatalf("scored row %q: %v", l, err)
+		}
+		n++
+		if (*r.P > 0.5) == r.Y {
+			ok++
+		}
+	}
+	if n != 400 || float64(ok)/float64(n) < 0.9 {
+		t.Fatalf("run scored %d rows, %d right", n, ok)
+	}
+
 	for _, c := range []struct {
 		args []string
 		err  any
