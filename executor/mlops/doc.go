@@ -3,20 +3,16 @@
 // job (Train), and the eval.Models implementation (Runtime) that PREDICT,
 // PREDICT_LABEL and MODEL_VERSION call.
 //
-// A Runtime is made per run from the physical plan and plugs into the
-// engine through its Build hook and expression environment:
+// The engine makes one Runtime per run by itself (executor/engine/ml_hooks.go:
+// registry on the engine's connection, the Runtime as the expressions'
+// Models). A caller that wants its own plugs it into the engine's Build hook
+// and expression environment:
 //
 //	rt, _ := mlops.New(graph, mlops.Options{Job: graph.Job, Registry: reg, Models: p.Spec.Models,
 //		Funcs: funcs, Publish: func(subj string, b []byte) error { return nc.Publish(subj, b) }})
 //	defer rt.Close()
 //	eng, _ := engine.New(ctx, graph, engine.Options{..., Env: &eval.Env{Funcs: funcs, Models: rt},
-//		Build: func(n *planner.Node, in []planner.Schema) (executor.Operator, error) {
-//			op, err := rt.Build(n, in)
-//			if errors.Is(err, mlops.ErrUnsupported) {
-//				err = fmt.Errorf("%w: %v", engine.ErrUnsupported, err)
-//			}
-//			return op, err
-//		}})
+//		Build: rt.Builder(engine.ErrUnsupported)})
 //	err = eng.Run(ctx)
 //	sum := rt.Summary() // clean counters, prequential metrics per model
 //
