@@ -259,3 +259,26 @@ func TestUnaryF64MatchesEval(t *testing.T) {
 		}
 	}
 }
+
+func TestBinaryF64MatchesEval(t *testing.T) {
+	xs := []float64{0, math.Copysign(0, -1), 1, -1, 2.5, -7.25, 1e300, -1e300, math.Inf(1), math.Inf(-1), math.NaN()}
+	for name, fast := range binaryF64 {
+		f, _ := Lookup(name)
+		for _, a := range xs {
+			for _, b := range xs {
+				want, err := f.Eval([]Value{Float(a), Float(b)})
+				if err != nil {
+					t.Fatalf("%s(%v, %v): %v", name, a, b, err)
+				}
+				r, ok := fast(a, b)
+				got := Null
+				if ok {
+					got = Float(r)
+				}
+				if !Equal(got, want) || (ok && math.Signbit(r) != math.Signbit(want.F)) {
+					t.Errorf("%s(%v, %v): fast %v, Eval %v", name, a, b, got, want)
+				}
+			}
+		}
+	}
+}

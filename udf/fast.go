@@ -749,6 +749,11 @@ func (c *fastCompiler) call(n ast.Node, name string, argNodes []ast.Node) (cnode
 			arg, _ := c.compile(argNodes[0]) // compiled above: cannot fail now
 			return callF64(u, arg), nil
 		}
+		if u := binaryF64[f.Name]; u != nil && err == nil && t == TypeDouble && len(types) == 2 {
+			a, _ := c.compile(argNodes[0])
+			b, _ := c.compile(argNodes[1])
+			return callF64x2(u, a, b), nil
+		}
 		eval = f.Eval
 		if err == nil && f.ConstCheck != nil {
 			for i, a := range argNodes {

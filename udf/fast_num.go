@@ -267,3 +267,47 @@ func callF64(f func(float64) (float64, bool), arg cnode) cnode {
 		return y, !ok, nil
 	})
 }
+
+// binaryF64 are the built-ins of two doubles (when Check says the result
+// is a double) that the typed evaluator calls unboxed; like unaryF64 they
+// must agree exactly with Eval (TestBinaryF64MatchesEval).
+var binaryF64 = map[string]func(a, b float64) (r float64, ok bool){
+	"POWER": func(a, b float64) (float64, bool) { return finiteF64(math.Pow(a, b)) },
+	"MOD": func(a, b float64) (float64, bool) {
+		if b == 0 {
+			return 0, false
+		}
+		return finiteF64(math.Mod(a, b))
+	},
+	"GREATEST": func(a, b float64) (float64, bool) {
+		if cmpFloat(b, a) > 0 {
+			return b, true
+		}
+		return a, true
+	},
+	"LEAST": func(a, b float64) (float64, bool) {
+		if cmpFloat(b, a) < 0 {
+			return b, true
+		}
+		return a, true
+	},
+}
+
+func finiteF64(x float64) (float64, bool) { return x, !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// callF64x2 compiles a call of a binary double built-in.
+func callF64x2(f func(a, b float64) (float64, bool), a, b cnode) cnode {
+	af, bf := toF64(a), toF64(b)
+	return doubleNode(func(r Row, st *stack) (float64, bool, error) {
+		x, null, err := af(r, st)
+		if err != nil || null {
+			return 0, true, err
+		}
+		y, null, err := bf(r, st)
+		if err != nil || null {
+			return 0, true, err
+		}
+		z, ok := f(x, y)
+		return z, !ok, nil
+	})
+}
