@@ -27,6 +27,7 @@ func FuzzPlan(f *testing.F) {
 		"SELECT `key`, key FROM tx",
 		"SELECT -(-(-amount)) / 0 % 3 FROM tx WHERE NOT NOT (1 = 1)",
 		"SELECT TIMESTAMP('2026-01-01'), ts - INTERVAL 1 DAY FROM tx",
+		"SELECT user_id, ts FROM tx UNION ALL SELECT user_id, ts FROM clicks UNION ALL (SELECT name, signup FROM users)",
 	} {
 		f.Add(s)
 	}
