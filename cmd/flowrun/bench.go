@@ -99,7 +99,7 @@ baselines and flowrun interleaved.`,
 	fl := c.Flags()
 	fl.IntVar(&f.records, "records", 200_000, "records per measurement")
 	fl.IntVar(&f.keys, "keys", 10_000, "distinct keys of the TUMBLE aggregate")
-	fl.IntVar(&f.rounds, "rounds", 1, "rounds; each figure is the best round")
+	fl.IntVar(&f.rounds, "rounds", 3, "rounds; each figure is the best round")
 	fl.IntVar(&f.parallelism, "parallelism", 1, "parallelism of the flowrun jobs")
 	fl.IntVar(&f.batch, "batch", jetstream.DefaultBatch, "records per source batch")
 	fl.StringVarP(&f.output, "output", "o", "text", "text or json")

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	jsapi "github.com/nats-io/nats.go/jetstream"
 
 	"github.com/flowrun/flowrun/executor"
@@ -179,89 +179,64 @@ func (s *Source) Run(ctx context.Context, emit func(executor.Message) error) err
 			return err
 		}
 		if done {
-			return emit(executor.Message{Kind: executor.MsgEndOfInput, Watermark: executor.MaxWatermark})
+			return s.finish(ctx, emit)
 		}
 	}
-	iter, err := s.cons.Messages(jsapi.PullMaxMessages(2 * s.opts.Batch))
+	// The consumer's callback appends to an inbox; the loop below takes
+	// everything in it at once, so the two goroutines meet about once per
+	// batch, not once per record.
+	in := newInbox(8 * s.opts.Batch)
+	cc, err := s.cons.Consume(in.put,
+		jsapi.PullMaxMessages(2*s.opts.Batch),
+		jsapi.ConsumeErrHandler(func(_ jsapi.ConsumeContext, err error) {
+			if ctx.Err() == nil {
+				s.log.Warn("source read", "source", s.op.Source, "err", err)
+			}
+		}))
 	if err != nil {
 		return fmt.Errorf("jetstream: source %s: %w", s.op.Source, err)
 	}
-	msgs := make(chan jsapi.Msg, 2*s.opts.Batch)
-	readErr := make(chan error, 1)
-	go func() {
-		defer close(msgs)
-		for {
-			m, err := iter.Next()
-			if err != nil {
-				if errors.Is(err, jsapi.ErrMsgIteratorClosed) {
-					return
-				}
-				if ctx.Err() != nil {
-					return
-				}
-				if errors.Is(err, nats.ErrConnectionClosed) {
-					readErr <- err
-					return
-				}
-				s.log.Warn("source read", "source", s.op.Source, "err", err)
-				continue
-			}
-			select {
-			case msgs <- m:
-			case <-ctx.Done():
-				return
-			}
-		}
+	defer func() {
+		in.close()
+		cc.Stop()
 	}()
-	defer iter.Stop()
+	closed := cc.Closed()
 
-	var (
-		et         = s.node.Schema.EventTime
-		maxOOO     = s.op.MaxOutOfOrderness.Std().Milliseconds()
-		lateness   = s.op.AllowedLateness.Std().Milliseconds()
-		idleAfter  = s.op.IdleTimeout.Std()
-		maxTs      = executor.MinWatermark
-		wm         = executor.MinWatermark
-		sentWm     = executor.MinWatermark
-		lastSeq    uint64
-		idle       bool
-		width      = s.dec.Width()
-		pending    = make([]jsapi.Msg, 0, s.opts.Batch)
-		checkEvery = 100 * time.Millisecond
-	)
-	if et >= len(s.node.Schema.Columns) {
-		et = -1
+	st := &runState{maxTs: executor.MinWatermark, wm: executor.MinWatermark, sentWm: executor.MinWatermark,
+		et: s.node.Schema.EventTime, maxOOO: s.op.MaxOutOfOrderness.Std().Milliseconds(),
+		lateness: s.op.AllowedLateness.Std().Milliseconds()}
+	if st.et >= len(s.node.Schema.Columns) {
+		st.et = -1
 	}
+	idleAfter := s.op.IdleTimeout.Std()
+	idle := false
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	lastData := time.Now()
+	var got []jsapi.Msg
 	for {
-		// Wait for the first record of a batch.
 		wait := time.Hour
 		if s.opts.Bounded {
-			wait = checkEvery
+			wait = 100 * time.Millisecond
 		}
 		if idleAfter > 0 && !idle {
 			wait = min(wait, max(time.Until(lastData.Add(idleAfter)), time.Millisecond))
 		}
 		timer.Reset(wait)
-		var first jsapi.Msg
+		got = got[:0]
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case err := <-readErr:
-			return fmt.Errorf("jetstream: source %s: %w", s.op.Source, err)
-		case m, ok := <-msgs:
-			if !ok {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-				return fmt.Errorf("jetstream: source %s: consumer stopped", s.op.Source)
+		case <-closed:
+			if err := ctx.Err(); err != nil {
+				return err
 			}
-			first = m
+			return fmt.Errorf("jetstream: source %s: consumer stopped", s.op.Source)
+		case <-in.notify:
+			got = in.take(got)
 		case <-timer.C:
 		}
-		if first == nil {
+		if len(got) == 0 {
 			if idleAfter > 0 && !idle && time.Since(lastData) >= idleAfter {
 				idle = true
 				if err := emit(executor.Message{Kind: executor.MsgIdle}); err != nil {
@@ -269,7 +244,7 @@ func (s *Source) Run(ctx context.Context, emit func(executor.Message) error) err
 				}
 			}
 			if s.opts.Bounded {
-				done, err := s.boundedDone(ctx, lastSeq)
+				done, err := s.boundedDone(ctx, st.lastSeq)
 				if err != nil {
 					return err
 				}
@@ -279,89 +254,154 @@ func (s *Source) Run(ctx context.Context, emit func(executor.Message) error) err
 			}
 			continue
 		}
-		pending = append(pending[:0], first)
-	fill:
-		for len(pending) < s.opts.Batch {
-			select {
-			case m, ok := <-msgs:
-				if !ok {
-					break fill
-				}
-				pending = append(pending, m)
-			default:
-				break fill
-			}
-		}
 		lastData = time.Now()
 		idle = false
-
-		slab := make([]udf.Value, len(pending)*width)
-		b := &executor.Batch{Rows: make([]udf.Row, 0, len(pending)), IDs: make([]uint64, 0, len(pending))}
-		for i, m := range pending {
-			md, err := m.Metadata()
-			if err != nil {
-				return fmt.Errorf("jetstream: source %s: metadata: %w", s.op.Source, err)
+		for len(got) > 0 {
+			k := min(len(got), s.opts.Batch)
+			if err := s.batch(ctx, got[:k], emit, st); err != nil {
+				return err
 			}
-			seq := md.Sequence.Stream
-			lastSeq = seq
-			row := udf.Row(slab[i*width : (i+1)*width : (i+1)*width])
-			data := m.Data()
-			if derr := s.dec.Decode(data, row); derr != nil {
-				if err := s.deadLetter(ctx, derr.Class, derr.Reason, m.Subject(), seq, data); err != nil {
+			clear(got[:k])
+			got = got[k:]
+			if s.opts.Bounded && st.lastSeq >= s.last {
+				return s.finish(ctx, emit)
+			}
+		}
+	}
+}
+
+// runState is the event-time state of a running source.
+type runState struct {
+	et                int // event-time column, -1 for none
+	maxOOO, lateness  int64
+	maxTs, wm, sentWm int64
+	lastSeq           uint64
+}
+
+// batch decodes, checks and emits one batch, acks it and emits the
+// watermark if it advanced.
+func (s *Source) batch(ctx context.Context, pending []jsapi.Msg, emit func(executor.Message) error, st *runState) error {
+	width := s.dec.Width()
+	slab := make([]udf.Value, len(pending)*width)
+	b := &executor.Batch{Rows: make([]udf.Row, 0, len(pending)), IDs: make([]uint64, 0, len(pending))}
+
+	for i, m := range pending {
+		md, err := m.Metadata()
+		if err != nil {
+			return fmt.Errorf("jetstream: source %s: metadata: %w", s.op.Source, err)
+		}
+		seq := md.Sequence.Stream
+		st.lastSeq = seq
+		row := udf.Row(slab[i*width : (i+1)*width : (i+1)*width])
+		data := m.Data()
+		if derr := s.dec.Decode(data, row); derr != nil {
+			if err := s.deadLetter(ctx, derr.Class, derr.Reason, m.Subject(), seq, data); err != nil {
+				return err
+			}
+			continue
+		}
+		if st.et >= 0 {
+			v := row[st.et]
+			if v.K != udf.TypeTimestamp {
+				if err := s.deadLetter(ctx, executor.ClassType, fmt.Sprintf("column %q: event time is NULL", s.node.Schema.Columns[st.et].Name), m.Subject(), seq, data); err != nil {
 					return err
 				}
 				continue
 			}
-			if et >= 0 {
-				v := row[et]
-				if v.K != udf.TypeTimestamp {
-					if err := s.deadLetter(ctx, executor.ClassType, fmt.Sprintf("column %q: event time is NULL", s.node.Schema.Columns[et].Name), m.Subject(), seq, data); err != nil {
-						return err
-					}
-					continue
+			ts := v.I
+			if st.wm != executor.MinWatermark && ts < st.wm-st.lateness {
+				reason := fmt.Sprintf("event time %s is before the watermark %s minus allowed lateness %s",
+					udf.FormatTime(ts), udf.FormatTime(st.wm), s.op.AllowedLateness.Std())
+				if err := s.deadLetter(ctx, executor.ClassLate, reason, m.Subject(), seq, data); err != nil {
+					return err
 				}
-				ts := v.I
-				if wm != executor.MinWatermark && ts < wm-lateness {
-					reason := fmt.Sprintf("event time %s is before the watermark %s minus allowed lateness %s",
-						udf.FormatTime(ts), udf.FormatTime(wm), s.op.AllowedLateness.Std())
-					if err := s.deadLetter(ctx, executor.ClassLate, reason, m.Subject(), seq, data); err != nil {
-						return err
-					}
-					continue
-				}
-				if ts > maxTs {
-					maxTs = ts
-					wm = maxTs - maxOOO
-				}
+				continue
 			}
-			b.Append(row, RowID(s.op.Stream, seq))
-		}
-		if st := s.opts.Stats; st != nil {
-			st.In.Add(int64(len(pending)))
-		}
-		if b.Len() > 0 {
-			if err := emit(executor.Message{Kind: executor.MsgData, Batch: b}); err != nil {
-				return err
+			if ts > st.maxTs {
+				st.maxTs = ts
+				st.wm = st.maxTs - st.maxOOO
 			}
 		}
-		// AckAll: acking the last record acks the whole batch.
-		if err := pending[len(pending)-1].Ack(); err != nil {
-			return fmt.Errorf("jetstream: source %s: ack: %w", s.op.Source, err)
-		}
-		clear(pending)
-		if wm > sentWm {
-			sentWm = wm
-			if st := s.opts.Stats; st != nil {
-				st.EventTime.Store(wm)
-			}
-			if err := emit(executor.Message{Kind: executor.MsgWatermark, Watermark: wm}); err != nil {
-				return err
-			}
-		}
-		if s.opts.Bounded && lastSeq >= s.last {
-			return s.finish(ctx, emit)
+		b.Append(row, mix64(s.idBase+seq))
+	}
+	if s.opts.Stats != nil {
+		s.opts.Stats.In.Add(int64(len(pending)))
+	}
+	if b.Len() > 0 {
+		if err := emit(executor.Message{Kind: executor.MsgData, Batch: b}); err != nil {
+			return err
 		}
 	}
+	// AckAll: acking the last record acks the whole batch.
+	if err := pending[len(pending)-1].Ack(); err != nil {
+		return fmt.Errorf("jetstream: source %s: ack: %w", s.op.Source, err)
+	}
+	if st.wm > st.sentWm {
+		st.sentWm = st.wm
+		if s.opts.Stats != nil {
+			s.opts.Stats.EventTime.Store(st.wm)
+		}
+		if err := emit(executor.Message{Kind: executor.MsgWatermark, Watermark: st.wm}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// inbox hands messages from the consumer's callback goroutine to the
+// source loop in bulk. put blocks while the inbox holds max messages
+// (back-pressure on the consumer); close releases it.
+type inbox struct {
+	mu     sync.Mutex
+	cond   *sync.Cond
+	msgs   []jsapi.Msg
+	max    int
+	closed bool
+	notify chan struct{} // a token when msgs became non-empty
+}
+
+func newInbox(max int) *inbox {
+	in := &inbox{max: max, notify: make(chan struct{}, 1)}
+	in.cond = sync.NewCond(&in.mu)
+	return in
+}
+
+func (in *inbox) put(m jsapi.Msg) {
+	in.mu.Lock()
+	for len(in.msgs) >= in.max && !in.closed {
+		in.cond.Wait()
+	}
+	if in.closed {
+		in.mu.Unlock()
+		return
+	}
+	in.msgs = append(in.msgs, m)
+	first := len(in.msgs) == 1
+	in.mu.Unlock()
+	if first {
+		select {
+		case in.notify <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// take appends every message of the inbox to dst and empties it.
+func (in *inbox) take(dst []jsapi.Msg) []jsapi.Msg {
+	in.mu.Lock()
+	dst = append(dst, in.msgs...)
+	clear(in.msgs)
+	in.msgs = in.msgs[:0]
+	in.cond.Broadcast()
+	in.mu.Unlock()
+	return dst
+}
+
+func (in *inbox) close() {
+	in.mu.Lock()
+	in.closed = true
+	in.cond.Broadcast()
+	in.mu.Unlock()
 }
 
 func (s *Source) finish(ctx context.Context, emit func(executor.Message) error) error {
