@@ -53,6 +53,7 @@ func (b *binder) join(te *sqlparser.JoinTableExpr) (Rel, *scope) {
 	var residual []Expr
 	var lowerSet, upperSet bool
 	var windowEq *sqlparser.ComparisonExpr
+	exprEq := false // an equality of computed values of the two sides
 	ec := &exprCtx{sc: sc, clause: "ON"}
 	for _, c := range splitAnd(te.Condition.On) {
 		// Time bounds.
@@ -86,6 +87,9 @@ func (b *binder) join(te *sqlparser.JoinTableExpr) (Rel, *scope) {
 			continue
 		}
 		if eq, ok := x.(*BinaryOp); ok && eq.Op == "=" {
+			if sl, sr := sideOf(eq.L, nl), sideOf(eq.R, nl); sl >= 0 && sr >= 0 && sl != sr {
+				exprEq = true
+			}
 			lc, lok := eq.L.(*ColumnRef)
 			rc, rok := eq.R.(*ColumnRef)
 			if lok && rok && (lc.Index < nl) != (rc.Index < nl) {
@@ -193,7 +197,11 @@ func (b *binder) join(te *sqlparser.JoinTableExpr) (Rel, *scope) {
 		return nil, nil
 	}
 	if len(spec.LeftKeys) == 0 && spec.Kind != WindowJoin {
-		b.errf(ErrJoin, b.posOf("on"), "add an equality of the two sides, e.g. ON a.k = b.k", "a join needs at least one equality between its two sides")
+		hint := "add an equality of the two sides, e.g. ON a.k = b.k"
+		if exprEq {
+			hint = "join keys must be columns: compute the key in a stage before the join, e.g. SELECT LOWER(k) AS k, ..."
+		}
+		b.errf(ErrJoin, b.posOf("on"), hint, "a join needs at least one equality of columns between its two sides")
 		return nil, nil
 	}
 	for i := range spec.LeftKeys {
