@@ -19,7 +19,7 @@ type Rule struct {
 // boundary except into a source read by one consumer.
 var Rules = []Rule{
 	{"fold_constants", "Evaluate constant sub-expressions; drop filters that are always true.", foldConstants},
-	{"push_filters", "Move filters below projections, into sources and into the inputs of joins (WHERE conjuncts on one side; ON conjuncts on the right side).", pushFilters},
+	{"push_filters", "Move filters below projections, into sources and into the inputs of joins and unions (WHERE conjuncts on one side; ON conjuncts on the right side; never into a table, whose lookup must see the latest version).", pushFilters},
 	{"prune_columns", "Decode and carry only the columns that are used (SourceOp.Columns).", pruneColumns},
 	{"insert_exchanges", "Repartition by hash of the key where a keyed operator's input is not partitioned by its key.", insertExchanges},
 	{"chain_stateless", "Fuse consecutive filters and projections into one chained operator.", chainStateless},
@@ -203,8 +203,11 @@ func pushFilter(ctx *ruleCtx, pred Expr, n Rel) Rel {
 			case 0:
 				lp = append(lp, c)
 			case 1:
-				if n.Spec.Left {
-					keep = append(keep, c) // a WHERE on the right side of a LEFT JOIN also drops NULL-extended rows
+				if n.Spec.Left || n.Spec.Kind == TableJoin {
+					// A WHERE on the right side of a LEFT JOIN also drops
+					// NULL-extended rows; on a table it must see the
+					// version the lookup found, not pick an older one.
+					keep = append(keep, c)
 				} else {
 					rp = append(rp, shiftColumns(c, -nl))
 				}
@@ -243,7 +246,11 @@ func pushResidual(ctx *ruleCtx, n *Join) Rel {
 				lp = append(lp, c)
 			}
 		case 1:
-			rp = append(rp, shiftColumns(c, -nl))
+			if n.Spec.Kind == TableJoin {
+				keep = append(keep, c) // tested on the version found, as of the left row's time
+			} else {
+				rp = append(rp, shiftColumns(c, -nl))
+			}
 		default:
 			keep = append(keep, c)
 		}
