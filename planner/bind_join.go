@@ -3,7 +3,6 @@ package planner
 import (
 	"strings"
 
-	"github.com/flowrun/flowrun/udf"
 	"github.com/xwb1989/sqlparser"
 )
 
@@ -205,9 +204,12 @@ func (b *binder) join(te *sqlparser.JoinTableExpr) (Rel, *scope) {
 		return nil, nil
 	}
 	for i := range spec.LeftKeys {
+		// Rows meet in the task of their key's hash, so the key values must
+		// have the same type on both sides (5 and 5.0 hash differently).
 		lt, rt := ls0.Columns[spec.LeftKeys[i]].Type, rs0.Columns[spec.RightKeys[i]].Type
-		if _, err := udf.Unify(lt, rt); err != nil {
-			b.errf(ErrType, b.posOf("on"), "CAST one side", "join keys %s and %s have different types (%s and %s)",
+		if lt != rt {
+			b.errf(ErrType, b.posOf("on"), "CAST one side in the stage before the join, e.g. CAST(k AS SIGNED) AS k",
+				"join keys %s and %s have different types (%s and %s)",
 				ls0.Columns[spec.LeftKeys[i]].Name, rs0.Columns[spec.RightKeys[i]].Name, lt, rt)
 			return nil, nil
 		}
