@@ -240,16 +240,8 @@ func (pl *planner) bindSQL(st *spec.Stage) (out Rel) {
 			"SQL of stage %q is %d bytes, more than the limit of %d", st.Name, len(text.Value), MaxSQLLen)
 		return nil
 	}
-	src, shift := rewriteTypedLiterals(text.Value)
-	q := newQuery(&spec.Text{Value: text.Value, Pos: text.Pos})
-	q.text = text
-	q.shift = shift
-	q.toks = tokenize(src)
-	for i := range q.toks {
-		q.toks[i].start = q.orig(q.toks[i].start)
-		q.toks[i].end = q.orig(q.toks[i].end)
-	}
-	stmt, err := parseSQL(src)
+	q := newQuery(text)
+	stmt, err := parseSQL(text.Value)
 	if err != nil {
 		pl.add(q.syntaxDiag(err))
 		return nil
@@ -288,32 +280,4 @@ func parseSQL(src string) (stmt sqlparser.Statement, err error) {
 		}
 	}()
 	return sqlparser.Parse(src)
-}
-
-// rewriteTypedLiterals turns TIMESTAMP '...' and DATE '...' (which the MySQL
-// grammar reads as an alias) into calls TIMESTAMP('...'). It returns the new
-// text and the offsets (in the new text) where a byte was inserted.
-func rewriteTypedLiterals(sql string) (string, []int) {
-	toks := tokenize(sql)
-	var b strings.Builder
-	var shift []int
-	last := 0
-	for i := 0; i+1 < len(toks); i++ {
-		t, n := toks[i], toks[i+1]
-		if (strings.EqualFold(t.val, "timestamp") || strings.EqualFold(t.val, "date")) && n.typ == sqlparser.STRING &&
-			n.start > t.end && (i == 0 || toks[i-1].val != ".") {
-			// "TIMESTAMP  '..'" -> "TIMESTAMP( '..')"
-			b.WriteString(sql[last:t.end])
-			b.WriteByte('(')
-			b.WriteString(sql[t.end+1 : n.end])
-			b.WriteByte(')')
-			shift = append(shift, b.Len()-1)
-			last = n.end
-		}
-	}
-	if shift == nil {
-		return sql, nil
-	}
-	b.WriteString(sql[last:])
-	return b.String(), shift
 }

@@ -75,21 +75,9 @@ type query struct {
 	toks   []token // offsets in text.Value
 	clause int     // offset where the clause being bound starts
 	base   int     // offset where the SELECT being bound starts (UNION ALL)
-	shift  []int   // offsets of the parsed text where a byte was inserted
 	// cursor holds, per searched word sequence, the offset of the
 	// occurrence bound last (see advance).
 	cursor map[string]int
-}
-
-// orig maps an offset of the parsed (rewritten) text to text.Value.
-func (q *query) orig(off int) int {
-	d := 0
-	for _, s := range q.shift {
-		if s < off {
-			d++
-		}
-	}
-	return off - d
 }
 
 func newQuery(t *spec.Text) *query {
@@ -216,7 +204,7 @@ func (q *query) syntaxDiag(err error) spec.Diagnostic {
 	if m := syntaxErrRE.FindStringSubmatch(msg); m != nil {
 		n, _ := strconv.Atoi(m[2])
 		near = m[3]
-		e := q.orig(n - 1)
+		e := n - 1
 		off = e
 		if near != "" {
 			off -= len(near)
