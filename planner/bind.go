@@ -14,7 +14,7 @@ const (
 	// MaxSQLLen is the longest SQL text of a stage, in bytes.
 	MaxSQLLen = 64 << 10
 	// MaxSQLDepth is the deepest expression nesting the binder accepts.
-	MaxSQLDepth = 200
+	MaxSQLDepth = 1000
 )
 
 // planner binds one pipeline.

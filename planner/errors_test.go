@@ -72,7 +72,7 @@ func TestDeepNesting(t *testing.T) {
 		}
 	}
 	// A long left-deep chain passes the parser and hits the binder's limit.
-	_, ds = planSQL(t, "SELECT amount"+strings.Repeat(" + 1", 500)+" AS x FROM tx")
+	_, ds = planSQL(t, "SELECT amount"+strings.Repeat(" + 1", 1200)+" AS x FROM tx")
 	if !errors.Is(ds, spec.ErrLimit) {
 		t.Errorf("want a limit error, got %v", ds)
 	}
