@@ -55,6 +55,9 @@ func FuzzUserExpr(f *testing.F) {
 				continue
 			}
 			fn, _ := env.Lookup("f")
+			if !infer {
+				checkAgainstVM(t, src, fn.prog, rows[0])
+			}
 			for _, r := range rows {
 				v, err := fn.Call(r)
 				if err != nil {
