@@ -370,6 +370,11 @@ func (b *binder) tableExpr(te sqlparser.TableExpr) (Rel, *scope) {
 		switch t := te.Expr.(type) {
 		case sqlparser.TableName:
 			name := t.Name.String()
+			if strings.EqualFold(name, "dual") {
+				b.errf(ErrUnsupported, b.q.posOf("select"), "add FROM with a source or stage of the job",
+					"a SQL stage must read FROM a source or stage")
+				return nil, nil
+			}
 			if !t.Qualifier.IsEmpty() {
 				b.errf(ErrUnsupported, b.q.posOf(t.Qualifier.String()), "name a source or stage of this job",
 					"qualified name %s.%s is not supported", t.Qualifier.String(), name)
