@@ -14,6 +14,7 @@ import (
 	fjs "github.com/flowrun/flowrun/executor/jetstream"
 	"github.com/flowrun/flowrun/executor/jstest"
 	"github.com/flowrun/flowrun/executor/mlops"
+	"github.com/flowrun/flowrun/executor/registry"
 	"github.com/flowrun/flowrun/planner"
 	"github.com/flowrun/flowrun/spec"
 	"github.com/flowrun/flowrun/udf"
@@ -141,6 +142,23 @@ func TestSpamJob(t *testing.T) {
 	t.Logf("summary:\n%s", sum.String())
 	if acc < 0.975 {
 		t.Errorf("second-half accuracy %.4f < 0.975", acc)
+	}
+	reg, err := registry.Open(ctx, c.JS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close()
+	entry, err := reg.Get(ctx, "spam")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src := entry.Latest().Source; src == nil || src.Stream != "SMS" || src.FirstSeq != 1 || src.LastSeq < 5500 {
+		t.Errorf("version source %+v, want SMS 1..~5574", src)
+	} else {
+		t.Logf("version %d learned SMS sequences %d..%d", entry.Latest().Version, src.FirstSeq, src.LastSeq)
+	}
+	if e.MLSummary().Models[0].Version != 3 {
+		t.Errorf("last version %d, want 3", e.MLSummary().Models[0].Version)
 	}
 	if len(versions) == 0 || versions[len(versions)-1] < 1 {
 		t.Errorf("MODEL_VERSION never moved: last %v", versions[len(versions)-1:])

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/flowrun/flowrun/executor"
+	"github.com/flowrun/flowrun/executor/jetstream"
 	"github.com/flowrun/flowrun/executor/registry"
 	"github.com/flowrun/flowrun/ml"
 	"github.com/flowrun/flowrun/planner"
@@ -254,6 +255,7 @@ type Train struct {
 	sinceRows, lastPubT  int64
 	firstT, lastT        int64
 	dirty                bool
+	firstSeq, lastSeq    uint64
 	bufX                 [][]float64
 	bufY                 []float64
 	z                    vectorizer
@@ -312,7 +314,17 @@ func (o *Train) Process(_ int, b *executor.Batch, _ executor.Collector) error {
 	jm.mu.Lock()
 	defer jm.mu.Unlock()
 	defer jm.cond.Broadcast()
-	for _, row := range b.Rows {
+	for i, row := range b.Rows {
+		if o.src != "" && i < len(b.IDs) {
+			// Rows straight from the source (through clean, features and
+			// stateless stages) carry RowID(stream, seq): keep the range.
+			if seq := jetstream.SeqOfRowID(o.src, b.IDs[i]); seq >= 1 && seq <= 1<<40 {
+				if o.firstSeq == 0 || seq < o.firstSeq {
+					o.firstSeq = seq
+				}
+				o.lastSeq = max(o.lastSeq, seq)
+			}
+		}
 		if err := o.row(row); err != nil {
 			return err
 		}
@@ -540,7 +552,7 @@ func (o *Train) publish() error {
 			meta.Description += fmt.Sprintf(", event time %s..%s", udf.FormatTime(o.firstT), udf.FormatTime(o.lastT))
 		}
 		if o.src != "" {
-			meta.Source = &registry.Source{Stream: o.src}
+			meta.Source = &registry.Source{Stream: o.src, FirstSeq: o.firstSeq, LastSeq: o.lastSeq}
 		}
 		v, err := reg.Publish(ctx, jm.spec.Name, c.model, meta)
 		if err != nil {
