@@ -39,7 +39,6 @@ func (pl *planner) bindClean(st *spec.Stage) Rel {
 	}
 	s := in.Schema()
 	c := st.Clean
-	n := len(pl.diags)
 	if c.Dedup != nil {
 		for j, k := range c.Dedup.Key {
 			pl.checkColumn(s, k, pl.p.PosOf(fmt.Sprintf("%s.clean.dedup.key[%d]", path, j)), label)
@@ -57,9 +56,8 @@ func (pl *planner) bindClean(st *spec.Stage) Rel {
 		}
 	}
 	pl.predicate(c.Filter, s, label+" filter")
-	if len(pl.diags) > n {
-		return nil
-	}
+	// The output schema does not depend on these errors: stages downstream
+	// are still checked (the plan is not built while there are errors).
 	return NewClean(c, in)
 }
 
@@ -122,7 +120,6 @@ func (pl *planner) bindFeatures(st *spec.Stage) Rel {
 	if in == nil {
 		return nil
 	}
-	n := len(pl.diags)
 	s := in.Schema()
 	for j, f := range st.Features {
 		fp := fmt.Sprintf("%s.features[%d]", path, j)
@@ -160,9 +157,8 @@ func (pl *planner) bindFeatures(st *spec.Stage) Rel {
 		// Later transforms see the outputs of earlier ones.
 		s = featuresSchema(st.Features[j:j+1], s)
 	}
-	if len(pl.diags) > n {
-		return nil
-	}
+	// The output schema does not depend on these errors: stages downstream
+	// are still checked (the plan is not built while there are errors).
 	return NewFeatures(st.Features, in)
 }
 
