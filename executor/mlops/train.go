@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,7 +42,9 @@ type jobModel struct {
 	ready   bool // windowed: a model has been fitted
 	labels  []string
 	labelIx map[string]int
-	reports []Report
+	// lastDrift: a drift detector detected a change with the last row.
+	lastDrift bool
+	reports   []Report
 
 	paired    bool
 	pairKinds map[planner.ModelCallKind]bool
@@ -89,6 +92,34 @@ func newJobModel(m *spec.Model) (*jobModel, error) {
 		jm.warmup = int64(m.Training.Warmup)
 	}
 	sets := m.Candidates
+	online := m.Training == nil || m.Training.Mode == "" || m.Training.Mode == ml.ModeOnline
+	if t := m.Tuning; len(sets) == 0 && t != nil && online {
+		// Online tuning: the search's configurations learn side by side
+		// as champion/challenger candidates.
+		ts := ml.TuneSpec{Algorithm: m.Algorithm, Params: m.Params, Space: map[string]ml.Distribution{},
+			Method: t.Method, Trials: t.Trials, Seed: t.Seed}
+		if ts.Method == "" {
+			ts.Method = "grid"
+		}
+		for _, k := range sortedKeys(t.Params) {
+			d, err := distribution(a, k, t.Params[k])
+			if err != nil {
+				return nil, fmt.Errorf("mlops: model %s: tuning %s: %w", m.Name, k, err)
+			}
+			ts.Space[k] = d
+		}
+		cs, err := ml.Configurations(ts)
+		if err != nil {
+			return nil, fmt.Errorf("mlops: model %s: tuning: %w", m.Name, err)
+		}
+		sets = cs
+		if t.Metric != "" {
+			jm.primary = t.Metric
+			if !slices.Contains(jm.metrics, t.Metric) {
+				jm.metrics = append([]string{t.Metric}, jm.metrics...)
+			}
+		}
+	}
 	if len(sets) == 0 {
 		sets = []map[string]any{nil}
 	}
@@ -171,6 +202,9 @@ func (jm *jobModel) predict(kind planner.ModelCallKind, z *vectorizer, args []ud
 	}
 	if !jm.serving() {
 		return udf.Null, nil
+	}
+	if kind == planner.PredictLabel && jm.algo.Kind == ml.KindDrift {
+		return udf.Bool(jm.lastDrift), nil
 	}
 	return score(jm.cands[jm.best].model, kind, x, t, jm.labels), nil
 }
@@ -261,6 +295,7 @@ type Train struct {
 	z                    vectorizer
 	args                 []udf.Value
 	rowsC, learnedC, pub counter
+	driftC               counter
 }
 
 var _ executor.Operator = (*Train)(nil)
@@ -271,6 +306,9 @@ func newTrain(rt *Runtime, jm *jobModel, op *planner.TrainOp, in planner.Schema)
 		firstT: math.MaxInt64, lastT: math.MinInt64}
 	cnt := rt.Counters(m.Name)
 	o.rowsC, o.learnedC, o.pub = cnt.Counter("rows"), cnt.Counter("learned"), cnt.Counter("published")
+	if jm.algo.Kind == ml.KindDrift {
+		o.driftC = cnt.Counter("drifts")
+	}
 	for _, f := range op.Features {
 		if f < 0 || f >= len(in.Columns) {
 			return nil, fmt.Errorf("mlops: model %s: feature column %d out of range", m.Name, f)
@@ -400,8 +438,22 @@ func (o *Train) row(row udf.Row) error {
 		o.bufY = append(o.bufY, y)
 		return nil
 	}
-	for _, c := range jm.cands {
+	for i, c := range jm.cands {
+		d, drift := c.model.(ml.DriftDetector)
+		before := 0
+		if drift {
+			before = d.Detections()
+		}
 		c.model.Learn(x, y)
+		if drift && i == jm.best {
+			jm.lastDrift = d.Detections() > before
+			if jm.paired && len(jm.queue) > 0 {
+				jm.queue[len(jm.queue)-1].vals[planner.PredictLabel] = udf.Bool(jm.lastDrift)
+			}
+			if jm.lastDrift {
+				o.drift(t, d.Detections())
+			}
+		}
 	}
 	jm.learned++
 	o.learnedC.Add(1)
@@ -514,6 +566,31 @@ func (o *Train) report(r Report) {
 		b, _ := json.Marshal(r)
 		if err := o.rt.opts.Publish(MetricsSubject(r.Job, r.Model), b); err != nil {
 			o.rt.log.Warn("publish metrics", "model", r.Model, "err", err)
+		}
+	}
+}
+
+// DriftEvent is published to DriftSubject(job, model) when a drift
+// detector trained in the job detects a change.
+type DriftEvent struct {
+	Job        string `json:"job"`
+	Model      string `json:"model"`
+	Row        int64  `json:"row"`                  // rows seen by the model so far
+	EventTime  int64  `json:"event_time,omitempty"` // epoch ms of the row
+	Detections int    `json:"detections"`
+}
+
+// DriftSubject is the subject drift events of a model are published to.
+func DriftSubject(job, model string) string { return "flowrun.drift." + job + "." + model }
+
+func (o *Train) drift(t int64, n int) {
+	o.driftC.Add(1)
+	ev := DriftEvent{Job: o.rt.opts.Job, Model: o.jm.spec.Name, Row: o.jm.rows, EventTime: t, Detections: n}
+	o.rt.log.Info("drift detected", "model", ev.Model, "row", ev.Row, "event_time", udf.FormatTime(t))
+	if o.rt.opts.Publish != nil {
+		b, _ := json.Marshal(ev)
+		if err := o.rt.opts.Publish(DriftSubject(ev.Job, ev.Model), b); err != nil {
+			o.rt.log.Warn("publish drift event", "model", ev.Model, "err", err)
 		}
 	}
 }

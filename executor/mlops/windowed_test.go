@@ -1,6 +1,7 @@
 package mlops
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -67,5 +68,58 @@ func TestWindowedRetrain(t *testing.T) {
 	}
 	if s := rt.Summary().Models[0]; s.Learned != 600 {
 		t.Fatalf("learned %d rows, want 600", s.Learned)
+	}
+}
+
+// TestDriftAndOnlineTuning: a Page-Hinkley detector trained in the job
+// flags the row where the level jumps (PREDICT_LABEL true there only) and
+// publishes a drift event; tuning: on an online model becomes candidates.
+func TestDriftAndOnlineTuning(t *testing.T) {
+	in := schema("ts", "ts", udf.TypeTimestamp, "v", udf.TypeDouble)
+	model := spec.Model{Name: "level", Algorithm: "page_hinkley", Features: []string{"v"}}
+	g := &planner.Graph{Job: "d", Nodes: []*planner.Node{{ID: 0, Op: &planner.TrainOp{Model: model, Features: []int{1}, Label: -1}}}}
+	var events []string
+	rt, err := New(g, Options{Publish: func(s string, b []byte) error { events = append(events, s+" "+string(b)); return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	op, err := rt.Build(g.Nodes[0], []planner.Schema{in})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := -1
+	for i := range 2000 {
+		v := 10.0 + float64(i%3)*0.1
+		if i >= 1000 {
+			v += 50
+		}
+		b := &executor.Batch{}
+		b.Append(udf.Row{udf.Time(int64(i) * 1000), udf.Float(v)}, uint64(i))
+		if err := op.Process(0, b, &collect{}); err != nil {
+			t.Fatal(err)
+		}
+		if l, _ := rt.Predict(planner.PredictLabel, "level", []udf.Value{udf.Float(v)}); l.AsBool() && first < 0 {
+			first = i
+		}
+	}
+	if first < 1000 || first > 1100 {
+		t.Fatalf("first drift at row %d, want soon after 1000", first)
+	}
+	if len(events) == 0 || !strings.HasPrefix(events[0], "flowrun.drift.d.level ") {
+		t.Fatalf("drift events %v", events)
+	}
+	if n := rt.Counters("level").Snapshot()["drifts"]; n < 1 {
+		t.Fatalf("drifts counter %d", n)
+	}
+
+	tuned := spec.Model{Name: "tuned", Algorithm: "logistic_regression", Features: []string{"v"}, Label: "y",
+		Tuning: &spec.Tuning{Method: "grid", Params: map[string]any{"alpha": []any{0.1, 1.0, 5.0}}, Metric: "logloss"}}
+	jm, err := newJobModel(&tuned)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(jm.cands) != 3 || jm.primary != "logloss" || jm.cands[2].params["alpha"] != 5.0 {
+		t.Fatalf("candidates %d, primary %s, %v", len(jm.cands), jm.primary, jm.cands[2].params)
 	}
 }
