@@ -1,0 +1,189 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flowrun/flowrun/internal/gen"
+	"github.com/flowrun/flowrun/internal/nexmarktest"
+)
+
+// nexmarkCase is one Nexmark job of pipelines/nexmark run end to end
+// against its oracle in internal/nexmarktest.
+type nexmarkCase struct {
+	name    string // the subtest, default query
+	query   string
+	sources []string // the job's sources, each fed from the generator
+	cfg     gen.NexmarkConfig
+	oracle  func(nexmarktest.Events) []nexmarktest.Row
+	skip    string // a known bug: "BUG: ..."
+}
+
+var nexmarkStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func nexCfg(events int, rate float64, seed uint64) gen.NexmarkConfig {
+	return gen.NexmarkConfig{Events: events, Rate: rate, Start: nexmarkStart, Seed: seed}
+}
+
+// nexmarkCases choose per query an event rate that gives its windows,
+// sessions and joins enough to do: 20k–50k events spread over seconds to
+// minutes of event time.
+var nexmarkCases = []nexmarkCase{
+	{query: "q0", sources: []string{"bid"}, cfg: nexCfg(20_000, 10_000, 1), oracle: nexmarktest.Q0},
+	{query: "q1", sources: []string{"bid"}, cfg: nexCfg(20_000, 10_000, 1), oracle: nexmarktest.Q1},
+	{query: "q2", sources: []string{"bid"}, cfg: nexCfg(50_000, 10_000, 2), oracle: nexmarktest.Q2},
+	{query: "q3", sources: []string{"person", "auction"}, cfg: nexCfg(50_000, 1_000, 3), oracle: nexmarktest.Q3},
+	{query: "q4", sources: []string{"auction", "bid"}, cfg: nexCfg(30_000, 1_000, 4), oracle: nexmarktest.Q4},
+	// q4 across midnight: auctions of two days, each day's winning prices
+	// averaged in the day window after it.
+	{name: "q4-midnight", query: "q4", sources: []string{"auction", "bid"}, cfg: gen.NexmarkConfig{Events: 30_000, Rate: 1_000,
+		Start: nexmarkStart.Add(-10 * time.Second), Seed: 4}, oracle: nexmarktest.Q4,
+		skip: "BUG: the interval join (executor/join/interval.go, engine task.advance) forwards its input watermark " +
+			"unchanged, but its output rows carry the left row's event time (docs/sql.md) and are emitted when the " +
+			"right row arrives, up to the upper bound (here 1 day) later: stage auction_bids emits auction " +
+			"23:59:59.452 after the watermark passed 00:00:00.006, so winning_bids dead-letters it as late " +
+			"(55 rows) and the day windows miss them. The join must hold its output watermark back by max(upper, 0)."},
+	{query: "q5", sources: []string{"bid"}, cfg: nexCfg(30_000, 1_000, 5), oracle: nexmarktest.Q5},
+	{query: "q7", sources: []string{"bid"}, cfg: nexCfg(30_000, 200, 7), oracle: nexmarktest.Q7},
+	{query: "q8", sources: []string{"person", "auction"}, cfg: nexCfg(50_000, 200, 8), oracle: nexmarktest.Q8},
+	{query: "q11", sources: []string{"bid"}, cfg: nexCfg(30_000, 100, 11), oracle: nexmarktest.Q11},
+}
+
+// nexmarkInputs generates events once per configuration and writes
+// their JSONL files under dir.
+type nexmarkInputs struct {
+	dir  string
+	data map[gen.NexmarkConfig]*nexmarktest.Data
+}
+
+func (in *nexmarkInputs) get(t *testing.T, cfg gen.NexmarkConfig) (*nexmarktest.Data, map[string]string) {
+	t.Helper()
+	d := in.data[cfg]
+	if d == nil {
+		var err error
+		if d, err = nexmarktest.Generate(cfg); err != nil {
+			t.Fatal(err)
+		}
+		in.data[cfg] = d
+	}
+	files := map[string]string{}
+	for src, b := range map[string][]byte{"person": d.Person, "auction": d.Auction, "bid": d.Bid} {
+		f := filepath.Join(in.dir, fmt.Sprintf("%s-%d-%g-%d.jsonl", src, cfg.Events, cfg.Rate, cfg.Seed))
+		if _, err := os.Stat(f); err != nil {
+			if err := os.WriteFile(f, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		files[src] = f
+	}
+	return d, files
+}
+
+// TestNexmarkOracles runs every job of pipelines/nexmark bounded through
+// flowrun run, at parallelism 1 and 4, on generated events and compares
+// its sink's rows as a multiset with the query's oracle.
+func TestNexmarkOracles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end to end")
+	}
+	inputs := &nexmarkInputs{dir: t.TempDir(), data: map[gen.NexmarkConfig]*nexmarktest.Data{}}
+	for _, c := range nexmarkCases {
+		name := c.name
+		if name == "" {
+			name = c.query
+		}
+		t.Run(name, func(t *testing.T) {
+			if c.skip != "" {
+				t.Skip(c.skip)
+			}
+			d, files := inputs.get(t, c.cfg)
+			// The generated streams are in event-time order: no row is
+			// late at any source, so nothing may be dead-lettered.
+			const ooo = time.Second // every job's maxOutOfOrderness
+			for _, n := range []int{
+				nexmarktest.Late(nexmarktest.Times(d.Persons, func(p nexmarktest.Person) nexmarktest.Time { return p.DateTime }), ooo),
+				nexmarktest.Late(nexmarktest.Times(d.Auctions, func(a nexmarktest.Auction) nexmarktest.Time { return a.DateTime }), ooo),
+				nexmarktest.Late(nexmarktest.Times(d.Bids, func(b nexmarktest.Bid) nexmarktest.Time { return b.DateTime }), ooo),
+			} {
+				if n != 0 {
+					t.Fatalf("the generator wrote %d late rows", n)
+				}
+			}
+			want := c.oracle(d.Events)
+			if len(want) == 0 {
+				t.Fatal("the oracle expects no rows: choose a configuration that exercises the query")
+			}
+			job := filepath.Join("..", "..", "pipelines", "nexmark", c.query+".yaml")
+			for _, p := range []int{1, 4} {
+				start := time.Now()
+				got, dlq := runNexmark(t, job, c.sources, files, p)
+				if len(dlq) > 0 {
+					t.Errorf("parallelism %d: %d dead letters, want none; first: %s", p, len(dlq), dlq[0])
+				}
+				missing, extra := nexmarktest.Diff(got, want)
+				if len(missing) > 0 || len(extra) > 0 {
+					t.Errorf("parallelism %d: %d rows, oracle %d: %d missing, %d extra\n%s", p, len(got), len(want),
+						len(missing), len(extra), showDiff(missing, extra, 5))
+					continue
+				}
+				t.Logf("parallelism %d: %d rows agree with the oracle (%v)", p, len(got), time.Since(start).Round(time.Millisecond))
+			}
+		})
+	}
+}
+
+// runNexmark runs job bounded with each source fed from its generated file
+// and returns the rows of sink out and the dead-letter lines.
+func runNexmark(t *testing.T, job string, sources []string, files map[string]string, parallelism int) ([]nexmarktest.Row, []string) {
+	t.Helper()
+	dir := t.TempDir()
+	out, dlq := filepath.Join(dir, "out.jsonl"), filepath.Join(dir, "dlq.jsonl")
+	args := []string{"run", job, "--store", filepath.Join(dir, "store"), "--output", "out=" + out, "--dlq", dlq,
+		"--bounded", "--quiet", "--parallelism", fmt.Sprint(parallelism)}
+	for _, s := range sources {
+		args = append(args, "--input", s+"="+files[s])
+	}
+	if code := run(args); code != exitOK {
+		t.Fatalf("flowrun %s: exit %d", strings.Join(args, " "), code)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := nexmarktest.ParseJSONL(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dl []string
+	if b, err := os.ReadFile(dlq); err == nil {
+		for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			if l != "" {
+				dl = append(dl, l)
+			}
+		}
+	}
+	return rows, dl
+}
+
+func showDiff(missing, extra []string, n int) string {
+	var b strings.Builder
+	for i, m := range missing {
+		if i == n {
+			fmt.Fprintf(&b, "  … %d more missing\n", len(missing)-n)
+			break
+		}
+		fmt.Fprintf(&b, "  - %s\n", m)
+	}
+	for i, x := range extra {
+		if i == n {
+			fmt.Fprintf(&b, "  … %d more extra\n", len(extra)-n)
+			break
+		}
+		fmt.Fprintf(&b, "  + %s\n", x)
+	}
+	return b.String()
+}
