@@ -112,14 +112,17 @@ func (j *Join) lookup(l *stored, out executor.Collector) error {
 }
 
 // tableWatermark joins the pending left rows whose event time the
-// watermark has passed, in event-time then arrival order.
+// watermark has passed, in event-time then arrival order, and only then
+// expires table rows by their TTL: the pending rows are older than the new
+// watermark, and a big step of it (end of input is +inf) would otherwise
+// expire the rows they must see.
 func (j *Join) tableWatermark(out executor.Collector) error {
-	j.tab.Advance(j.wm, nil)
 	for len(j.pending) > 0 && j.pending[0].ts < j.wm {
 		if err := j.lookup(j.pending.pop(), out); err != nil {
 			return err
 		}
 	}
+	j.tab.Advance(j.wm, nil)
 	return nil
 }
 
