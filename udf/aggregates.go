@@ -101,7 +101,7 @@ var aggregates = []*Aggregate{
 	},
 	{
 		Name:      "FIRST_VALUE",
-		Signature: "FIRST_VALUE(x any) T",
+		Signature: "FIRST_VALUE(x T) T",
 		Doc: "The non-NULL value of x with the earliest event time (ties: the one added first). It orders by " +
 			"event time, not arrival, so the result does not depend on out-of-order delivery.",
 		Examples: []AggExample{{Call: "FIRST_VALUE(x)", Input: []Value{Str("b"), Str("a"), Null}, Times: []int64{20, 10, 5}, Want: `"a"`}},
@@ -110,7 +110,7 @@ var aggregates = []*Aggregate{
 	},
 	{
 		Name:      "LAST_VALUE",
-		Signature: "LAST_VALUE(x any) T",
+		Signature: "LAST_VALUE(x T) T",
 		Doc:       "The non-NULL value of x with the latest event time (ties: the one added last).",
 		Examples:  []AggExample{{Call: "LAST_VALUE(x)", Input: []Value{Str("b"), Str("a"), Null}, Times: []int64{20, 10, 30}, Want: `"b"`}},
 		Check:     checkPassThrough,
