@@ -74,8 +74,9 @@
 // When that is ambiguous the error asks to declare it: params: [{name: x,
 // type: double}]. Each [CompileError] carries the byte offset and the
 // 1-based line and column inside the expression text, so the spec layer
-// maps it into the YAML file. A function may call the built-ins (in any
-// case: lower(s) or LOWER(s)) and the user functions declared above it.
+// maps it into the YAML file. A function may call the built-ins (in lower
+// or upper case: lower(s) or LOWER(s)) and the user functions declared
+// above it.
 //
 // Row predicates (a sink's where:, a clean stage's filter) are compiled
 // with [CompilePredicate] over the row's columns and evaluated per row:
