@@ -3,7 +3,9 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
@@ -19,6 +21,9 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/spf13/cobra"
+
+	"github.com/flowrun/flowrun/ml"
+	"github.com/flowrun/flowrun/spec"
 )
 
 func init() { register(testCmd) }
@@ -33,6 +38,13 @@ type TestCase struct {
 	Pipeline string `yaml:"pipeline"`
 	// Parallelism overrides the job's spec.parallelism.
 	Parallelism int `yaml:"parallelism"`
+	// Requires lists files or directories (relative to the test file) the
+	// case needs, such as data sets kept outside the repository; when one
+	// is missing the case is skipped, not failed.
+	Requires []string `yaml:"requires"`
+	// Train holds `flowrun train` steps run, in order, before the job on
+	// the same store, so that the job's PREDICT scores with their models.
+	Train []TestTrain `yaml:"train"`
 	// Inputs holds per source either rows (a list of mappings) or a file
 	// (a JSONL or CSV path relative to the test file).
 	Inputs map[string]TestInput `yaml:"inputs"`
@@ -43,23 +55,83 @@ type TestCase struct {
 	DeadLetters *TestDLQ `yaml:"deadLetters"`
 }
 
-// TestInput is the data of one source.
+// TestInput is the data of one source: Rows, or a File in the source's
+// format. A file may be gzip-compressed (.gz). The options below make the
+// harness prepare a copy in the case's work directory: SortBy replays the
+// records ordered by one column of the source's schema (stable; numbers
+// compared as numbers); Offset skips the first records of the replay and
+// Limit keeps the next ones (a CSV header is kept); Quoting "none" reads a delimited
+// file whose fields are not quoted (a '"' is a literal character and the
+// last column takes the rest of the line, as in most TSV exports) and
+// quotes it for the CSV decoder.
 type TestInput struct {
-	Rows []map[string]any `yaml:"rows"`
-	File string           `yaml:"file"`
+	Rows    []map[string]any `yaml:"rows"`
+	File    string           `yaml:"file"`
+	Limit   int              `yaml:"limit"`
+	Offset  int              `yaml:"offset"`
+	SortBy  string           `yaml:"sortBy"`
+	Quoting string           `yaml:"quoting"`
+}
+
+// TestTrain is one `flowrun train` step of a case.
+type TestTrain struct {
+	Model  string               `yaml:"model"`
+	Inputs map[string]TestInput `yaml:"inputs"`
 }
 
 // TestExpect is what one sink must emit. Rows are compared as a multiset
 // (in order when Ordered), each on the columns it names only; numbers within
 // Tolerance (relative, default 1e-9). Count checks the number of rows alone;
-// MinCount and MaxCount bound it.
+// MinCount and MaxCount bound it. Metrics are thresholds on metrics computed
+// over the emitted rows, by name.
 type TestExpect struct {
-	Rows      []map[string]any `yaml:"rows"`
-	Ordered   bool             `yaml:"ordered"`
-	Count     *int             `yaml:"count"`
-	MinCount  *int             `yaml:"minCount"`
-	MaxCount  *int             `yaml:"maxCount"`
-	Tolerance float64          `yaml:"tolerance"`
+	Rows      []map[string]any      `yaml:"rows"`
+	Ordered   bool                  `yaml:"ordered"`
+	Count     *int                  `yaml:"count"`
+	MinCount  *int                  `yaml:"minCount"`
+	MaxCount  *int                  `yaml:"maxCount"`
+	Tolerance float64               `yaml:"tolerance"`
+	Metrics   map[string]TestMetric `yaml:"metrics"`
+}
+
+// TestMetric is a threshold on a metric of a sink's rows. The metric is
+// Metric, or the key it is listed under: one of ml.Metrics (auc, accuracy,
+// precision, recall, f1, logloss, rmse, mae, r2) or windows.
+//
+// For ml metrics, Score names the predicted column (a probability, a value,
+// or a bool class) and Label the true one (bool, number, or a string whose
+// Positive value is class 1). Classes are score > Threshold (default 0.5).
+// Skip is the fraction of leading rows, in emission order, left out (0.5:
+// the second half, for prequential scores); rows with a NULL score or label
+// are left out too.
+//
+// windows counts labelled event windows (Windows inline, or Labels from a
+// NAB-style JSON file) that hold at least one alarm: an emitted row whose
+// Time column falls in the window and whose Score is true (bool) or above
+// Threshold; without Score every emitted row is an alarm. Alarms outside
+// every window are false alarms, merged into one when less than the mean
+// window length apart; MaxFalseAlarms bounds their number.
+type TestMetric struct {
+	Metric    string   `yaml:"metric"`
+	Score     string   `yaml:"score"`
+	Label     string   `yaml:"label"`
+	Positive  any      `yaml:"positive"`
+	Threshold *float64 `yaml:"threshold"`
+	Skip      float64  `yaml:"skip"`
+	Min       *float64 `yaml:"min"`
+	Max       *float64 `yaml:"max"`
+
+	Time           string          `yaml:"time"`
+	Windows        [][2]string     `yaml:"windows"`
+	Labels         *TestWindowFile `yaml:"labels"`
+	MaxFalseAlarms *int            `yaml:"maxFalseAlarms"`
+}
+
+// TestWindowFile names the windows of one series in a JSON file of the
+// NAB labels shape: {"<series>": [["start", "end"], ...], ...}.
+type TestWindowFile struct {
+	File string `yaml:"file"`
+	Key  string `yaml:"key"`
 }
 
 // TestDLQ bounds the dead letters of a case.
@@ -72,7 +144,9 @@ type testResult struct {
 	file, name string
 	elapsed    time.Duration
 	failures   []string
-	err        error // the case could not run
+	figures    []string // measured metrics, shown on the ok line
+	skipped    string   // why the case did not run
+	err        error    // the case could not run
 }
 
 func testCmd() *cobra.Command {
@@ -84,25 +158,62 @@ func testCmd() *cobra.Command {
 		Long: `test runs test cases: YAML files (by convention pipelines/<name>/tests/*.yaml)
 that give input rows per source and the rows each sink must emit. Every case
 runs its job bounded, on a fresh embedded JetStream, with no outside service.
-A directory is searched recursively for tests/*.yaml files.
+A directory is searched recursively for tests/*.yaml files. Paths in a case
+are relative to the case file.
 
 A case file:
 
   name: large amounts are flagged
   pipeline: ../pipeline.yaml          # default
+  requires: [../../../data/tx.csv.gz] # skip the case when a file is missing
   inputs:
     tx:
       rows:
         - {tx_id: t1, user_id: u1, amount: 12.5, ts: "2026-01-01T00:00:00Z"}
-    labels: {file: labels.jsonl}      # or a JSONL/CSV file
+    labels:                           # or a file in the source's format
+      file: labels.csv.gz             # .gz is decompressed
+      sortBy: ts                      # replay ordered by a schema column
+      offset: 100                     # skip the first 100 records,
+      limit: 5000                     # then keep 5000
+      quoting: none                   # CSV/TSV whose fields are never quoted
   expect:
     alerts:
       rows:                           # compared as a multiset, on the named columns
         - {tx_id: t1, bucket: low}
       # ordered: true, count: N, minCount: N, maxCount: N, tolerance: 1e-6
+    scores:
+      metrics:                        # thresholds on metrics of the emitted rows
+        accuracy: {score: p_fraud, label: is_fraud, skip: 0.5, min: 0.97}
+        auc: {score: p_fraud, label: is_fraud, min: 0.9}
   deadLetters: {count: 0}             # or classes: {decode: 1}
 
-Exit status 1 when a case fails, with a diff of missing and unexpected rows.`,
+Metrics: auc, accuracy, precision, recall, f1, logloss, rmse, mae, r2 (the
+ml package's functions) over the rows in emission order; score: is the
+predicted column, label: the true one (bool, number, or a string with
+positive: naming class 1); threshold: turns scores into classes (score >
+threshold, default 0.5); skip: is the fraction of leading rows left out
+(0.5 = the second half of a prequential run); rows with a NULL score or
+label are left out; min: and max: bound the value. A metric may be listed
+under another key with metric: NAME. The windows metric counts labelled
+event windows holding an alarm (a row whose time: column falls inside and
+whose score: is true or above threshold; every row without score:):
+
+    anomalies:
+      metrics:
+        windows:
+          time: timestamp
+          labels: {file: combined_windows.json, key: series.csv}  # or windows: [[start, end], ...]
+          min: 3                      # windows detected
+          maxFalseAlarms: 2           # alarm groups outside every window
+
+A train: list runs "flowrun train" steps on the case's store before the job:
+
+  train:
+    - model: default_risk
+      inputs: {clients: {file: clients.csv.gz, limit: 24000}}
+
+The ok line shows each measured metric. Exit status 1 when a case fails, with
+a diff of missing and unexpected rows or the metric that missed its bound.`,
 		Example: `  flowrun test pipelines/
   flowrun test pipelines/nexmark/tests/q1.yaml
   flowrun test -o junit pipelines/ > report.xml`,
@@ -126,10 +237,13 @@ Exit status 1 when a case fails, with a diff of missing and unexpected rows.`,
 					printTestResult(cmd.OutOrStdout(), r)
 				}
 			}
-			failed := 0
+			failed, skipped := 0, 0
 			for _, r := range results {
-				if r.err != nil || len(r.failures) > 0 {
+				switch {
+				case r.err != nil || len(r.failures) > 0:
 					failed++
+				case r.skipped != "":
+					skipped++
 				}
 			}
 			if output == "junit" {
@@ -137,7 +251,11 @@ Exit status 1 when a case fails, with a diff of missing and unexpected rows.`,
 					return err
 				}
 			} else {
-				fmt.Fprintf(cmd.OutOrStdout(), "%d passed, %d failed\n", len(results)-failed, failed)
+				sk := ""
+				if skipped > 0 {
+					sk = fmt.Sprintf(", %d skipped", skipped)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%d passed, %d failed%s\n", len(results)-failed-skipped, failed, sk)
 			}
 			if failed > 0 {
 				return userError{errSilent}
@@ -212,6 +330,13 @@ func runTestCase(ctx context.Context, file string, keep bool) (r testResult) {
 		return
 	}
 	r.name = tc.Name
+	base := filepath.Dir(file)
+	for _, req := range tc.Requires {
+		if _, err := os.Stat(resolvePath(base, req)); err != nil {
+			r.skipped = "missing " + req
+			return
+		}
+	}
 	dir, err := os.MkdirTemp("", "flowrun-test-")
 	if err != nil {
 		r.err = err
@@ -222,17 +347,57 @@ func runTestCase(ctx context.Context, file string, keep bool) (r testResult) {
 	} else {
 		defer os.RemoveAll(dir)
 	}
-	base := filepath.Dir(file)
-	f := runFlags{store: filepath.Join(dir, "store"), bounded: true, quiet: true, createStream: true,
+	jobPath := resolvePath(base, tc.Pipeline)
+	ps, ds := spec.LoadFile(jobPath)
+	if ds.HasErrors() || len(ps) != 1 {
+		var b bytes.Buffer
+		printDiags(&b, ds)
+		r.err = fmt.Errorf("%s: want one valid pipeline\n%s", tc.Pipeline, strings.TrimSpace(b.String()))
+		return
+	}
+	sources := map[string]*spec.Source{}
+	for i := range ps[0].Spec.Sources {
+		sources[ps[0].Spec.Sources[i].Name] = &ps[0].Spec.Sources[i]
+	}
+	store := filepath.Join(dir, "store")
+	for i, st := range tc.Train {
+		tf := &trainFlags{model: st.Model}
+		tf.reg.store = store
+		tf.out.format = "text"
+		for _, src := range sortedKeys(st.Inputs) {
+			path, err := prepareInput(base, dir, fmt.Sprintf("train%d-%s", i+1, src), sources[src], st.Inputs[src])
+			if err != nil {
+				r.err = fmt.Errorf("train %s: input %s: %w", st.Model, src, err)
+				return
+			}
+			tf.inputs = append(tf.inputs, src+"="+path)
+		}
+		var out bytes.Buffer
+		if err := trainJob(ctx, jobPath, tf, &out, &out); err != nil {
+			msg := strings.TrimSpace(out.String())
+			if !errors.Is(err, errSilent) {
+				msg = strings.TrimSpace(msg + "\n" + err.Error())
+			}
+			r.err = fmt.Errorf("train %s: %s", st.Model, msg)
+			return
+		}
+		if keep {
+			fmt.Fprintf(os.Stderr, "%s: train %s:\n%s", file, st.Model, out.String())
+		}
+	}
+	f := runFlags{store: store, bounded: true, quiet: true, createStream: true,
 		parallelism: tc.Parallelism, batch: 256, dlq: filepath.Join(dir, "dlq.jsonl")}
-	names := sortedKeys(tc.Inputs)
-	for _, src := range names {
+	for _, src := range sortedKeys(tc.Inputs) {
 		in := tc.Inputs[src]
-		path := filepath.Join(dir, "in-"+src+".jsonl")
+		var path string
 		switch {
 		case in.File != "":
-			path = filepath.Join(base, in.File)
+			if path, err = prepareInput(base, dir, "in-"+src, sources[src], in); err != nil {
+				r.err = fmt.Errorf("input %s: %w", src, err)
+				return
+			}
 		default:
+			path = filepath.Join(dir, "in-"+src+".jsonl")
 			if err := writeJSONL(path, in.Rows); err != nil {
 				r.err = err
 				return
@@ -244,7 +409,7 @@ func runTestCase(ctx context.Context, file string, keep bool) (r testResult) {
 		f.outputs = append(f.outputs, sink+"="+filepath.Join(dir, "out-"+sink+".jsonl"))
 	}
 	var stderr bytes.Buffer
-	if err := runJob(ctx, filepath.Join(base, tc.Pipeline), &f, io.Discard, &stderr); err != nil {
+	if err := runJob(ctx, jobPath, &f, io.Discard, &stderr); err != nil {
 		msg := strings.TrimSpace(stderr.String())
 		if !errors.Is(err, errSilent) {
 			msg = strings.TrimSpace(msg + "\n" + err.Error())
@@ -258,7 +423,19 @@ func runTestCase(ctx context.Context, file string, keep bool) (r testResult) {
 			r.err = err
 			return
 		}
-		r.failures = append(r.failures, compareSink(sink, tc.Expect[sink], got)...)
+		want := tc.Expect[sink]
+		r.failures = append(r.failures, compareSink(sink, want, got)...)
+		for _, name := range sortedKeys(want.Metrics) {
+			fig, fail, err := checkMetric(base, name, want.Metrics[name], got)
+			switch {
+			case err != nil:
+				r.failures = append(r.failures, fmt.Sprintf("%s: metric %s: %v", sink, name, err))
+			case fail:
+				r.failures = append(r.failures, fmt.Sprintf("%s: %s", sink, fig))
+			default:
+				r.figures = append(r.figures, fig)
+			}
+		}
 	}
 	if d := tc.DeadLetters; d != nil {
 		dl, err := readJSONL(filepath.Join(dir, "dlq.jsonl"))
@@ -285,6 +462,188 @@ func runTestCase(ctx context.Context, file string, keep bool) (r testResult) {
 	return
 }
 
+// resolvePath resolves a path of a case file against the case's directory.
+func resolvePath(base, p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(base, p)
+}
+
+// prepareInput returns the file to publish for one input: the file itself,
+// or a copy in dir made by decompressing, cutting (offset, limit),
+// re-quoting and sorting it as the input asks.
+func prepareInput(base, dir, name string, src *spec.Source, in TestInput) (string, error) {
+	if src == nil {
+		return "", errors.New("the job has no such source")
+	}
+	if in.File == "" {
+		return "", errors.New("no file")
+	}
+	if in.Limit < 0 || in.Offset < 0 {
+		return "", errors.New("limit and offset must be ≥ 0")
+	}
+	if in.Quoting != "" && in.Quoting != "none" {
+		return "", fmt.Errorf("quoting %q: want none (or leave it out for RFC 4180 CSV)", in.Quoting)
+	}
+	csvFmt := src.Format == "csv"
+	if in.Quoting != "" && !csvFmt {
+		return "", errors.New("quoting applies to CSV sources only")
+	}
+	path := resolvePath(base, in.File)
+	gz := strings.HasSuffix(path, ".gz")
+	if !gz && in.Limit == 0 && in.Offset == 0 && in.SortBy == "" && in.Quoting == "" {
+		return path, nil
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer fh.Close()
+	var rd io.Reader = fh
+	if gz {
+		zr, err := gzip.NewReader(fh)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", in.File, err)
+		}
+		defer zr.Close()
+		rd = zr
+	}
+	delim := byte(',')
+	header := false
+	if src.CSV != nil {
+		header = src.CSV.Header
+		if src.CSV.Delimiter != "" {
+			delim = src.CSV.Delimiter[0]
+		}
+	}
+	var head string
+	var recs []string
+	sc := bufio.NewScanner(rd)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	first, n := true, 0
+	for sc.Scan() {
+		line := strings.TrimRight(sc.Text(), "\r")
+		if first && csvFmt && header {
+			head, first = line, false
+			continue
+		}
+		first = false
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		n++
+		if in.SortBy == "" && n <= in.Offset {
+			continue
+		}
+		if in.SortBy == "" && in.Limit > 0 && len(recs) == in.Limit {
+			break
+		}
+		if in.Quoting == "none" {
+			line = quoteCSV(strings.SplitN(line, string(delim), max(len(src.Schema), 1)), delim)
+		}
+		recs = append(recs, line)
+	}
+	if err := sc.Err(); err != nil {
+		return "", fmt.Errorf("%s: %w", in.File, err)
+	}
+	if in.SortBy != "" {
+		if err := sortRecords(recs, src, in.SortBy, delim); err != nil {
+			return "", err
+		}
+		recs = recs[min(in.Offset, len(recs)):]
+		if in.Limit > 0 && len(recs) > in.Limit {
+			recs = recs[:in.Limit]
+		}
+	}
+	ext := ".jsonl"
+	if csvFmt {
+		ext = ".csv"
+	}
+	out := filepath.Join(dir, name+ext)
+	var b bytes.Buffer
+	if head != "" {
+		b.WriteString(head + "\n")
+	}
+	for _, l := range recs {
+		b.WriteString(l)
+		b.WriteByte('\n')
+	}
+	return out, os.WriteFile(out, b.Bytes(), 0o644)
+}
+
+// quoteCSV joins fields as one RFC 4180 record.
+func quoteCSV(fields []string, delim byte) string {
+	var b strings.Builder
+	for i, f := range fields {
+		if i > 0 {
+			b.WriteByte(delim)
+		}
+		if strings.ContainsAny(f, "\"\n\r"+string(delim)) {
+			b.WriteByte('"')
+			b.WriteString(strings.ReplaceAll(f, `"`, `""`))
+			b.WriteByte('"')
+			continue
+		}
+		b.WriteString(f)
+	}
+	return b.String()
+}
+
+// sortRecords sorts records (stably) by a column of the source: numbers as
+// numbers, other values as text.
+func sortRecords(recs []string, src *spec.Source, col string, delim byte) error {
+	idx := -1
+	for i, c := range src.Schema {
+		if c.Name == col {
+			idx = i
+		}
+	}
+	if idx < 0 {
+		return fmt.Errorf("sortBy %s: the source has no such column", col)
+	}
+	keys := make([]string, len(recs))
+	for i, l := range recs {
+		if src.Format == "csv" {
+			cr := csv.NewReader(strings.NewReader(l))
+			cr.Comma = rune(delim)
+			cr.FieldsPerRecord = -1
+			f, err := cr.Read()
+			if err != nil || idx >= len(f) {
+				return fmt.Errorf("sortBy %s: record %d: cannot read the column", col, i+1)
+			}
+			keys[i] = f[idx]
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			return fmt.Errorf("sortBy %s: record %d: %w", col, i+1, err)
+		}
+		keys[i] = fmt.Sprint(m[col])
+	}
+	order := make([]int, len(recs))
+	nums := make([]float64, len(recs))
+	numeric := true
+	for i := range order {
+		order[i] = i
+		f, err := strconv.ParseFloat(strings.TrimSpace(keys[i]), 64)
+		nums[i] = f
+		numeric = numeric && err == nil
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		if numeric {
+			return nums[order[a]] < nums[order[b]]
+		}
+		return keys[order[a]] < keys[order[b]]
+	})
+	sorted := make([]string, len(recs))
+	for i, j := range order {
+		sorted[i] = recs[j]
+	}
+	copy(recs, sorted)
+	return nil
+}
+
 func dlqSample(dl []map[string]any) string {
 	if len(dl) == 0 {
 		return ""
@@ -298,6 +657,228 @@ func dlqSample(dl []map[string]any) string {
 		fmt.Fprintf(&b, "\n      %s: %s", x["class"], x["reason"])
 	}
 	return b.String()
+}
+
+// checkMetric computes the metric a TestMetric names over the rows of a
+// sink. It returns the figure as text ("accuracy 0.9812 ≥ 0.975"), whether
+// the threshold failed, or an error when the metric cannot be computed.
+func checkMetric(base, key string, m TestMetric, rows []map[string]any) (fig string, fail bool, err error) {
+	name := m.Metric
+	if name == "" {
+		name = key
+	}
+	if m.Skip < 0 || m.Skip >= 1 {
+		return "", false, fmt.Errorf("skip %v: want a fraction in [0, 1)", m.Skip)
+	}
+	rows = rows[int(m.Skip*float64(len(rows))):]
+	thr := 0.5
+	if m.Threshold != nil {
+		thr = *m.Threshold
+	}
+	var v float64
+	var detail, extra string
+	if name == "windows" {
+		var detected, total, falseAlarms int
+		if detected, total, falseAlarms, err = windowsMetric(base, m, rows, thr); err != nil {
+			return "", false, err
+		}
+		v = float64(detected)
+		detail = fmt.Sprintf("windows %d of %d", detected, total)
+		extra = fmt.Sprintf(", false alarms %d", falseAlarms)
+		if m.MaxFalseAlarms != nil {
+			if falseAlarms > *m.MaxFalseAlarms {
+				return fmt.Sprintf("%s, false alarms %d > %d (maxFalseAlarms)", detail, falseAlarms, *m.MaxFalseAlarms), true, nil
+			}
+			extra += fmt.Sprintf(" ≤ %d", *m.MaxFalseAlarms)
+		}
+	} else {
+		info, ok := ml.LookupMetric(name)
+		if !ok || info.Kind == "clustering" {
+			return "", false, fmt.Errorf("unknown metric %q (want auc, accuracy, precision, recall, f1, logloss, rmse, mae, r2 or windows)", name)
+		}
+		if m.Score == "" || m.Label == "" {
+			return "", false, errors.New("score: and label: name the predicted and the true column")
+		}
+		var y, p []float64
+		for i, r := range rows {
+			sv, lv := r[m.Score], r[m.Label]
+			if sv == nil || lv == nil {
+				continue
+			}
+			s, err := metricNumber(sv, nil)
+			if err != nil {
+				return "", false, fmt.Errorf("row %d: score %s: %v", i+1, m.Score, err)
+			}
+			var pos any
+			if info.Kind == "classification" {
+				pos = m.Positive
+			}
+			l, err := metricNumber(lv, pos)
+			if err != nil {
+				return "", false, fmt.Errorf("row %d: label %s: %v", i+1, m.Label, err)
+			}
+			if info.Kind == "classification" {
+				switch name {
+				case "accuracy", "precision", "recall", "f1":
+					s = b2f(s > thr)
+				}
+			}
+			y, p = append(y, l), append(p, s)
+		}
+		if len(y) == 0 {
+			return "", false, fmt.Errorf("no rows with a score and a label (of %d)", len(rows))
+		}
+		if v, err = ml.Score(name, y, p); err != nil {
+			return "", false, err
+		}
+		detail = fmt.Sprintf("%s %.4f", name, v)
+	}
+	if key != name {
+		detail = key + ": " + detail
+	}
+	switch {
+	case math.IsNaN(v):
+		return detail + " (undefined)", true, nil
+	case m.Min != nil && v < *m.Min:
+		return fmt.Sprintf("%s < %v (min)%s", detail, *m.Min, extra), true, nil
+	case m.Max != nil && v > *m.Max:
+		return fmt.Sprintf("%s > %v (max)%s", detail, *m.Max, extra), true, nil
+	case m.Min != nil && m.Max != nil:
+		return fmt.Sprintf("%s in [%v, %v]%s", detail, *m.Min, *m.Max, extra), false, nil
+	case m.Min != nil:
+		return fmt.Sprintf("%s ≥ %v%s", detail, *m.Min, extra), false, nil
+	case m.Max != nil:
+		return fmt.Sprintf("%s ≤ %v%s", detail, *m.Max, extra), false, nil
+	}
+	return detail + extra, false, nil
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// metricNumber turns a JSON value into a number: bools are 0/1; with
+// positive set, a value equal to it is 1 and any other 0.
+func metricNumber(v, positive any) (float64, error) {
+	if positive != nil {
+		return b2f(fmt.Sprint(normalizeYAML(positive)) == fmt.Sprint(v) || valueMatches(positive, v, 0)), nil
+	}
+	switch x := v.(type) {
+	case bool:
+		return b2f(x), nil
+	case string:
+		return 0, fmt.Errorf("%q is a string: set positive: to the value of class 1", x)
+	}
+	if f, ok := toFloat64(v); ok {
+		return f, nil
+	}
+	return 0, fmt.Errorf("%v is not a number or bool", v)
+}
+
+// windowsMetric counts the labelled windows with an alarm among rows and
+// the false alarms (alarms outside every window, merged when less than the
+// mean window length apart).
+func windowsMetric(base string, m TestMetric, rows []map[string]any, thr float64) (detected, total, falseAlarms int, err error) {
+	if m.Time == "" {
+		return 0, 0, 0, errors.New("time: names the column with each row's time")
+	}
+	spans := m.Windows
+	if m.Labels != nil {
+		b, err := os.ReadFile(resolvePath(base, m.Labels.File))
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		var all map[string][][2]string
+		if err := json.Unmarshal(b, &all); err != nil {
+			return 0, 0, 0, fmt.Errorf("%s: %w", m.Labels.File, err)
+		}
+		w, ok := all[m.Labels.Key]
+		if !ok {
+			return 0, 0, 0, fmt.Errorf("%s has no windows for %q", m.Labels.File, m.Labels.Key)
+		}
+		spans = append(append([][2]string(nil), spans...), w...)
+	}
+	if len(spans) == 0 {
+		return 0, 0, 0, errors.New("no windows: give windows: [[start, end], ...] or labels: {file, key}")
+	}
+	type span struct{ a, z int64 }
+	ws := make([]span, len(spans))
+	var width int64
+	for i, s := range spans {
+		a, ok1 := parseMetricTime(s[0])
+		z, ok2 := parseMetricTime(s[1])
+		if !ok1 || !ok2 || z < a {
+			return 0, 0, 0, fmt.Errorf("window %d: [%s, %s] is not a time range", i+1, s[0], s[1])
+		}
+		ws[i] = span{a, z}
+		width += z - a
+	}
+	width /= int64(len(ws))
+	hit := make([]bool, len(ws))
+	var outside []int64
+	for i, r := range rows {
+		if m.Score != "" {
+			sv := r[m.Score]
+			if sv == nil {
+				continue
+			}
+			s, err := metricNumber(sv, nil)
+			if err != nil {
+				return 0, 0, 0, fmt.Errorf("row %d: %s: %v", i+1, m.Score, err)
+			}
+			if _, isBool := sv.(bool); (isBool && s == 0) || (!isBool && s <= thr) {
+				continue
+			}
+		}
+		ts, ok := r[m.Time].(string)
+		t, ok2 := parseMetricTime(ts)
+		if !ok || !ok2 {
+			if f, isNum := toFloat64(r[m.Time]); isNum {
+				t, ok2 = int64(f), true
+			}
+		}
+		if !ok2 {
+			return 0, 0, 0, fmt.Errorf("row %d: %s = %v is not a time", i+1, m.Time, r[m.Time])
+		}
+		in := false
+		for k, w := range ws {
+			if t >= w.a && t <= w.z {
+				hit[k], in = true, true
+			}
+		}
+		if !in {
+			outside = append(outside, t)
+		}
+	}
+	for _, h := range hit {
+		if h {
+			detected++
+		}
+	}
+	sort.Slice(outside, func(a, b int) bool { return outside[a] < outside[b] })
+	for i, t := range outside {
+		if i == 0 || t-outside[i-1] >= width {
+			falseAlarms++
+		}
+	}
+	return detected, len(ws), falseAlarms, nil
+}
+
+// parseMetricTime parses the times of rows and windows: RFC 3339, the same
+// with a space and no zone (UTC, as NAB writes them), or epoch milliseconds.
+func parseMetricTime(s string) (int64, bool) {
+	for _, l := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999", "2006-01-02"} {
+		if t, err := time.Parse(l, s); err == nil {
+			return t.UnixMilli(), true
+		}
+	}
+	if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return ms, true
+	}
+	return 0, false
 }
 
 // compareSink checks the rows a sink emitted against the expectation and
@@ -539,8 +1120,14 @@ func printTestResult(w io.Writer, r testResult) {
 		for _, f := range r.failures {
 			fmt.Fprintf(w, "    %s\n", f)
 		}
+	case r.skipped != "":
+		fmt.Fprintf(w, "skip  %s (%s: %s)\n", r.name, r.file, r.skipped)
 	default:
-		fmt.Fprintf(w, "ok    %s (%s, %v)\n", r.name, r.file, r.elapsed.Round(time.Millisecond))
+		figs := ""
+		if len(r.figures) > 0 {
+			figs = strings.Join(r.figures, "; ") + "; "
+		}
+		fmt.Fprintf(w, "ok    %s (%s%s, %v)\n", r.name, figs, r.file, r.elapsed.Round(time.Millisecond))
 	}
 }
 
@@ -557,12 +1144,14 @@ func writeJUnit(w io.Writer, results []testResult) error {
 		Time      string   `xml:"time,attr"`
 		Failure   *failure `xml:"failure,omitempty"`
 		Error     *failure `xml:"error,omitempty"`
+		Skipped   *failure `xml:"skipped,omitempty"`
 	}
 	type suite struct {
 		Name     string     `xml:"name,attr"`
 		Tests    int        `xml:"tests,attr"`
 		Failures int        `xml:"failures,attr"`
 		Errors   int        `xml:"errors,attr"`
+		Skipped  int        `xml:"skipped,attr"`
 		Cases    []testcase `xml:"testcase"`
 	}
 	type suites struct {
@@ -587,6 +1176,9 @@ func writeJUnit(w io.Writer, results []testResult) error {
 		case len(r.failures) > 0:
 			tc.Failure = &failure{Message: r.failures[0], Text: strings.Join(r.failures, "\n")}
 			s.Failures++
+		case r.skipped != "":
+			tc.Skipped = &failure{Message: r.skipped}
+			s.Skipped++
 		}
 		s.Tests++
 		s.Cases = append(s.Cases, tc)

@@ -92,3 +92,93 @@ func TestFlowrunTestUsage(t *testing.T) {
 		t.Fatalf("-o xml: exit %d, want 2", code)
 	}
 }
+
+// TestFlowrunTestMetrics: a gzip TSV input with literal quotes, sorted,
+// cut by offset and limit, and metric thresholds that hold; the measured
+// figures are on the ok line.
+func TestFlowrunTestMetrics(t *testing.T) {
+	code, out := captureRun(t, "test", "testdata/metrics")
+	if code != exitOK {
+		t.Fatalf("exit %d, want 0; output:\n%s", code, out)
+	}
+	for _, want := range []string{
+		"ok    metrics over a prepared input (",
+		"accuracy 0.7500 ≥ 0.75",
+		"auc 0.8125 ≥ 0.8",
+		"rmse 0.4161 ≤ 0.42",
+		"second half: accuracy 0.7500 in [0.7, 0.8]",
+		"windows 1 of 2 ≥ 1, false alarms 1 ≤ 1",
+		"1 passed, 0 failed",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestFlowrunTestMetricsFail: thresholds that do not hold fail the case
+// with the measured figure; a string label without positive: is an error
+// of that metric.
+func TestFlowrunTestMetricsFail(t *testing.T) {
+	code, out := captureRun(t, "test", "testdata/metrics-fail")
+	if code != exitUser {
+		t.Fatalf("exit %d, want 1; output:\n%s", code, out)
+	}
+	for _, want := range []string{
+		"FAIL  thresholds not met",
+		"out: accuracy 0.6250 < 0.7 (min)",
+		`label label: "no" is a string: set positive:`,
+		"out: windows 1 of 2 < 2 (min), false alarms 1",
+		"0 passed, 1 failed",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "auc") {
+		t.Errorf("the auc threshold holds but is reported:\n%s", out)
+	}
+}
+
+// TestFlowrunTestSkip: a case whose required data is missing is skipped,
+// not failed, and JUnit marks it skipped.
+func TestFlowrunTestSkip(t *testing.T) {
+	code, out := captureRun(t, "test", "testdata/metrics-skip")
+	if code != exitOK {
+		t.Fatalf("exit %d, want 0; output:\n%s", code, out)
+	}
+	if !strings.Contains(out, "skip  needs data that is not here") || !strings.Contains(out, "missing ../no-such-data/file.tsv.gz") ||
+		!strings.Contains(out, "0 passed, 0 failed, 1 skipped") {
+		t.Fatalf("output:\n%s", out)
+	}
+	_, out = captureRun(t, "test", "-o", "junit", "testdata/metrics-skip")
+	if !strings.Contains(out, `skipped="1"`) || !strings.Contains(out, `<skipped message="missing`) {
+		t.Fatalf("JUnit:\n%s", out)
+	}
+}
+
+func TestCheckMetricErrors(t *testing.T) {
+	rows := []map[string]any{{"p": 0.9, "y": true}, {"p": 0.1, "y": false}, {"p": nil, "y": true}}
+	one := 1.0
+	for _, tc := range []struct {
+		name string
+		m    TestMetric
+		want string
+	}{
+		{"unknown", TestMetric{Score: "p", Label: "y"}, `unknown metric "nope"`},
+		{"no columns", TestMetric{Metric: "auc"}, "score: and label:"},
+		{"skip range", TestMetric{Metric: "auc", Score: "p", Label: "y", Skip: 1}, "skip 1"},
+		{"no time", TestMetric{Metric: "windows"}, "time:"},
+		{"no windows", TestMetric{Metric: "windows", Time: "t"}, "no windows"},
+		{"all null", TestMetric{Metric: "auc", Score: "p", Label: "y", Skip: 0.9}, "no rows with a score and a label"},
+	} {
+		_, _, err := checkMetric(".", "nope", tc.m, rows)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err %v, want %q", tc.name, err, tc.want)
+		}
+	}
+	fig, fail, err := checkMetric(".", "accuracy", TestMetric{Score: "p", Label: "y", Min: &one}, rows)
+	if err != nil || fail || fig != "accuracy 1.0000 ≥ 1" {
+		t.Errorf("accuracy: %q %v %v", fig, fail, err)
+	}
+}
