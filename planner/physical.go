@@ -219,8 +219,10 @@ const (
 //     is its table key (in the table's order) and the operator keeps the
 //     latest right row per key, as of the left row's event time.
 //
-// Residual is evaluated over left ++ right (nil when none); conditions on
-// one side only have been pushed into the inputs.
+// Residual is evaluated over left ++ right on each candidate pair (nil
+// when none): for a table join on the version found; for a LEFT join a pair
+// failing it counts as no match. Conditions on one side only are pushed
+// into the inputs where that is correct (not into a table).
 type JoinOp struct {
 	Kind      JoinKind `json:"kind"`
 	Left      bool     `json:"left"` // LEFT JOIN
