@@ -131,7 +131,7 @@ func TrainBatch(ctx context.Context, p *spec.Pipeline, name string, opts BatchOp
 				continue
 			}
 		}
-		X = append(X, ml.Dense(append([]float64(nil), z.vector(args).AppendDense(nil, len(z.dense))...)))
+		X = append(X, z.vector(args).Clone()) // sparse when mostly zero, as in online training
 		y = append(y, yy)
 	}
 	if len(X) == 0 {

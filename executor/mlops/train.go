@@ -290,7 +290,7 @@ type Train struct {
 	firstT, lastT        int64
 	dirty                bool
 	firstSeq, lastSeq    uint64
-	bufX                 [][]float64
+	bufX                 []ml.Vector
 	bufY                 []float64
 	z                    vectorizer
 	args                 []udf.Value
@@ -434,7 +434,7 @@ func (o *Train) row(row udf.Row) error {
 		return nil
 	}
 	if o.mode == ml.ModeWindowed {
-		o.bufX = append(o.bufX, append([]float64(nil), o.z.dense...))
+		o.bufX = append(o.bufX, x.Clone())
 		o.bufY = append(o.bufY, y)
 		return nil
 	}
@@ -519,10 +519,7 @@ func (o *Train) refit() error {
 	if len(o.bufX) == 0 {
 		return nil
 	}
-	X := make([]ml.Vector, len(o.bufX))
-	for i, x := range o.bufX {
-		X[i] = ml.Dense(x)
-	}
+	X := o.bufX
 	for i, c := range jm.cands {
 		m, err := jm.algo.New(c.params, jm.spec.Seed+int64(i))
 		if err != nil {
@@ -541,7 +538,7 @@ func (o *Train) refit() error {
 	jm.learned += int64(len(X))
 	o.learnedC.Add(int64(len(X)))
 	jm.ready = true
-	o.bufX, o.bufY = o.bufX[:0], o.bufY[:0]
+	o.bufX, o.bufY = nil, o.bufY[:0]
 	o.dirty = true
 	return o.publish()
 }
