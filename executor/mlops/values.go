@@ -85,8 +85,10 @@ type vectorizer struct {
 	val   []float64
 }
 
-// sparseMin is the width from which mostly-zero inputs become sparse
-// vectors (linear models then touch only the non-zeros).
+// sparseMin is the width from which inputs become sparse vectors: wide
+// inputs are hashed or TF-IDF features, mostly zero, and linear models
+// then touch only the non-zeros (and do not standardize them). The rule
+// depends on the width only, so every row of a model is treated alike.
 const sparseMin = 256
 
 // vector concatenates vals: a number or bool is one element (NULL is NaN
@@ -105,15 +107,6 @@ func (z *vectorizer) vector(vals []udf.Value) ml.Vector {
 		z.dense = append(z.dense, f)
 	}
 	if len(z.dense) < sparseMin {
-		return ml.Dense(z.dense)
-	}
-	nz := 0
-	for _, f := range z.dense {
-		if f != 0 {
-			nz++
-		}
-	}
-	if nz*4 > len(z.dense) {
 		return ml.Dense(z.dense)
 	}
 	z.idx, z.val = z.idx[:0], z.val[:0]
