@@ -23,13 +23,14 @@ func (e *Engine) mlInit(ctx context.Context) {
 	if _, ok := mlRuntimes.Load(e); ok {
 		return
 	}
-	if !hasML(e.g) {
+	ml, models := hasML(e.g)
+	if !ml {
 		mlRuntimes.Store(e, (*mlops.Runtime)(nil))
 		return
 	}
 	opts := mlops.Options{Job: e.g.Job, Funcs: e.opts.Funcs, Logger: e.log}
 	if c := e.opts.Conn; c != nil {
-		if c.JS != nil {
+		if c.JS != nil && models {
 			reg, err := registry.Open(ctx, c.JS, registry.WithLogger(e.log))
 			if err != nil {
 				e.log.Warn("model registry unavailable: models are neither published nor loaded", "err", err)
@@ -83,12 +84,15 @@ func (e *Engine) MLSummary() *mlops.Summary {
 	return &s
 }
 
-// hasML reports whether g has ML nodes or model calls.
-func hasML(g *planner.Graph) bool {
+// hasML reports whether g has ML nodes or model calls, and whether it
+// trains or scores models (then the registry is opened).
+func hasML(g *planner.Graph) (ml, models bool) {
 	for _, n := range g.Nodes {
 		switch op := n.Op.(type) {
-		case *planner.CleanOp, *planner.FeaturesOp, *planner.TrainOp:
-			return true
+		case *planner.TrainOp:
+			return true, true
+		case *planner.CleanOp, *planner.FeaturesOp:
+			ml = true
 		case *planner.ProjectOp, *planner.FilterOp, *planner.ChainOp:
 			found := false
 			for _, x := range chainExprs(op) {
@@ -99,11 +103,11 @@ func hasML(g *planner.Graph) bool {
 				})
 			}
 			if found {
-				return true
+				return true, true
 			}
 		}
 	}
-	return false
+	return ml, false
 }
 
 func chainExprs(op planner.Op) []planner.Expr {
