@@ -52,7 +52,7 @@ func (b *binder) join(te *sqlparser.JoinTableExpr) (Rel, *scope) {
 	var residual []Expr
 	var lowerSet, upperSet bool
 	var windowEq *sqlparser.ComparisonExpr
-	exprEq := false // an equality of computed values of the two sides
+	var computed [][2]Expr // equalities of computed values of the two sides
 	ec := &exprCtx{sc: sc, clause: "ON"}
 	for _, c := range splitAnd(te.Condition.On) {
 		// Time bounds.
@@ -87,7 +87,17 @@ func (b *binder) join(te *sqlparser.JoinTableExpr) (Rel, *scope) {
 		}
 		if eq, ok := x.(*BinaryOp); ok && eq.Op == "=" {
 			if sl, sr := sideOf(eq.L, nl), sideOf(eq.R, nl); sl >= 0 && sr >= 0 && sl != sr {
-				exprEq = true
+				_, lok := eq.L.(*ColumnRef)
+				_, rok := eq.R.(*ColumnRef)
+				if !lok || !rok {
+					// A computed key: evaluated into a column of its side.
+					lx, rx := eq.L, eq.R
+					if sl == 1 {
+						lx, rx = rx, lx
+					}
+					computed = append(computed, [2]Expr{lx, rx})
+					continue
+				}
 			}
 			lc, lok := eq.L.(*ColumnRef)
 			rc, rok := eq.R.(*ColumnRef)
@@ -112,9 +122,54 @@ func (b *binder) join(te *sqlparser.JoinTableExpr) (Rel, *scope) {
 	if b.fail {
 		return nil, nil
 	}
-	spec.Residual = andAll(residual)
 	stage, _ := r.(*Stage)
 	isTable := stage != nil && stage.Table != nil
+	if len(computed) > 0 {
+		var lextra, rextra []Expr
+		for _, p := range computed {
+			lx, rx := p[0], p[1]
+			li := nl + len(lextra)
+			if c, ok := lx.(*ColumnRef); ok {
+				li = c.Index
+			} else {
+				lextra = append(lextra, lx)
+			}
+			ri := len(rs0.Columns) + len(rextra)
+			if c, ok := rx.(*ColumnRef); ok {
+				ri = c.Index - nl
+			} else {
+				rextra = append(rextra, shiftColumns(rx, -nl))
+			}
+			spec.LeftKeys = append(spec.LeftKeys, li)
+			spec.RightKeys = append(spec.RightKeys, ri)
+		}
+		if len(rextra) > 0 && isTable {
+			b.errf(ErrJoin, b.posOf("on"), "join on the table's key columns; compute other values in the table stage",
+				"a join with table stage %q must match its key columns, not expressions of them", stage.Name)
+			return nil, nil
+		}
+		l = withKeyColumns(l, lextra)
+		r = withKeyColumns(r, rextra)
+		if d := len(lextra); d > 0 {
+			// Right columns move after the left side's key columns.
+			for i, x := range residual {
+				residual[i] = mapExpr(x, func(e Expr) Expr {
+					if c, ok := e.(*ColumnRef); ok && c.Index >= nl {
+						n := *c
+						n.Index += d
+						return &n
+					}
+					return e
+				})
+			}
+			for i := range sc.cols {
+				if sc.cols[i].idx >= nl {
+					sc.cols[i].idx += d
+				}
+			}
+		}
+	}
+	spec.Residual = andAll(residual)
 	timed := lowerSet || upperSet
 	switch {
 	case windowEq != nil:
@@ -196,21 +251,18 @@ func (b *binder) join(te *sqlparser.JoinTableExpr) (Rel, *scope) {
 		return nil, nil
 	}
 	if len(spec.LeftKeys) == 0 && spec.Kind != WindowJoin {
-		hint := "add an equality of the two sides, e.g. ON a.k = b.k"
-		if exprEq {
-			hint = "join keys must be columns: compute the key in a stage before the join, e.g. SELECT LOWER(k) AS k, ..."
-		}
-		b.errf(ErrJoin, b.posOf("on"), hint, "a join needs at least one equality of columns between its two sides")
+		b.errf(ErrJoin, b.posOf("on"), "add an equality of the two sides, e.g. ON a.k = b.k", "a join needs at least one equality between its two sides")
 		return nil, nil
 	}
+	lsf, rsf := l.Schema(), r.Schema()
 	for i := range spec.LeftKeys {
 		// Rows meet in the task of their key's hash, so the key values must
 		// have the same type on both sides (5 and 5.0 hash differently).
-		lt, rt := ls0.Columns[spec.LeftKeys[i]].Type, rs0.Columns[spec.RightKeys[i]].Type
+		lt, rt := lsf.Columns[spec.LeftKeys[i]].Type, rsf.Columns[spec.RightKeys[i]].Type
 		if lt != rt {
-			b.errf(ErrType, b.posOf("on"), "CAST one side in the stage before the join, e.g. CAST(k AS SIGNED) AS k",
+			b.errf(ErrType, b.posOf("on"), "CAST one side, e.g. ON CAST(a.k AS SIGNED) = b.k",
 				"join keys %s and %s have different types (%s and %s)",
-				ls0.Columns[spec.LeftKeys[i]].Name, rs0.Columns[spec.RightKeys[i]].Name, lt, rt)
+				lsf.Columns[spec.LeftKeys[i]].Name, rsf.Columns[spec.RightKeys[i]].Name, lt, rt)
 			return nil, nil
 		}
 	}
@@ -372,4 +424,24 @@ func (b *binder) timeBound(c sqlparser.Expr, sc *scope, ls, rs Schema, nl int) (
 		}
 	}
 	return nil, nil, false, false
+}
+
+// withKeyColumns appends computed join keys to the rows of n (named _key1,
+// _key2, ...; a SELECT cannot name them).
+func withKeyColumns(n Rel, keys []Expr) Rel {
+	if len(keys) == 0 {
+		return n
+	}
+	s := n.Schema()
+	var exprs []Expr
+	var names []string
+	for i, c := range s.Columns {
+		exprs = append(exprs, &ColumnRef{Index: i, Name: c.Name, T: c.Type})
+		names = append(names, c.Name)
+	}
+	for i, k := range keys {
+		exprs = append(exprs, k)
+		names = append(names, uniqueName("_key"+itoa(i+1), names))
+	}
+	return newHelperProject(exprs, names, n)
 }

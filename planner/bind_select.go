@@ -549,7 +549,7 @@ func (b *binder) bindUnion(u *sqlparser.Union) Rel {
 			}
 			names[i] = c.Name
 		}
-		inputs[k] = NewProject(exprs, names, in)
+		inputs[k] = newHelperProject(exprs, names, in)
 	}
 	return NewUnion(inputs)
 }

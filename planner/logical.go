@@ -40,6 +40,24 @@ type Project struct {
 	Names  []string
 	Input  Rel
 	schema Schema
+	// helper marks a projection the planner added (to compute join or
+	// group keys, or to cast UNION ALL inputs): its pass-through columns
+	// that nothing reads may be pruned.
+	helper bool
+}
+
+// newHelperProject returns a projection added by the planner.
+func newHelperProject(exprs []Expr, names []string, input Rel) *Project {
+	p := NewProject(exprs, names, input)
+	p.helper = true
+	return p
+}
+
+// rebuild returns a projection like n with new expressions and input.
+func (n *Project) rebuild(exprs []Expr, names []string, input Rel) *Project {
+	p := NewProject(exprs, names, input)
+	p.helper = n.helper
+	return p
 }
 
 // WindowAgg is a GROUP BY with a group window.
@@ -351,7 +369,7 @@ func (n *Filter) WithChildren(cs ...Rel) Rel {
 	return &Filter{Pred: n.Pred, Input: one(n, cs)}
 }
 func (n *Project) WithChildren(cs ...Rel) Rel {
-	return NewProject(n.Exprs, n.Names, one(n, cs))
+	return n.rebuild(n.Exprs, n.Names, one(n, cs))
 }
 func (n *WindowAgg) WithChildren(cs ...Rel) Rel {
 	return NewWindowAgg(n.Window, n.Keys, n.Aggs, n.Names, one(n, cs))

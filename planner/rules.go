@@ -114,7 +114,7 @@ func foldConstants(ctx *ruleCtx, roots []Rel) []Rel {
 			}
 			return &Filter{Pred: p, Input: n.Input}
 		case *Project:
-			return NewProject(mapExprs(n.Exprs, foldNode), n.Names, n.Input)
+			return n.rebuild(mapExprs(n.Exprs, foldNode), n.Names, n.Input)
 		case *Join:
 			if n.Spec.Residual != nil {
 				j := *n
@@ -181,7 +181,7 @@ func pushFilter(ctx *ruleCtx, pred Expr, n Rel) Rel {
 			return x
 		})
 		in := pushFilter(ctx, sub, n.Input)
-		p := NewProject(n.Exprs, n.Names, in)
+		p := n.rebuild(n.Exprs, n.Names, in)
 		ctx.parents[in] = 1
 		return p
 	case *Union:
@@ -346,7 +346,13 @@ func pruneColumns(ctx *ruleCtx, roots []Rel) []Rel {
 			}
 			add(n.Input, n.Keys...)
 		case *Project:
-			addExpr(n.Input, n.Exprs...)
+			if n.helper {
+				for c := range mine {
+					addExpr(n.Input, n.Exprs[c])
+				}
+			} else {
+				addExpr(n.Input, n.Exprs...)
+			}
 			add(n.Input, n.Input.Schema().EventTime)
 		case *WindowAgg:
 			addExpr(n.Input, n.Keys...)
@@ -457,7 +463,30 @@ func pruneColumns(ctx *ruleCtx, roots []Rel) []Rel {
 			r = result{&Exchange{Keys: remapIdx(n.Keys, c.m), Input: c.n}, c.m}
 		case *Project:
 			c := visit(n.Input)
-			r = result{NewProject(remapAll(n.Exprs, c.m), n.Names, c.n), identity(n)}
+			if !n.helper {
+				r = result{n.rebuild(remapAll(n.Exprs, c.m), n.Names, c.n), identity(n)}
+				break
+			}
+			// Keep the columns something reads (and the event time).
+			keep := need[n]
+			if keep == nil {
+				keep = map[int]bool{}
+			}
+			if et := n.schema.EventTime; et >= 0 {
+				keep[et] = true
+			}
+			m := make([]int, len(n.Exprs))
+			var exprs []Expr
+			var names []string
+			for i := range n.Exprs {
+				m[i] = -1
+				if keep[i] {
+					m[i] = len(exprs)
+					exprs = append(exprs, remapColumns(n.Exprs[i], c.m))
+					names = append(names, n.Names[i])
+				}
+			}
+			r = result{n.rebuild(exprs, names, c.n), m}
 		case *WindowAgg:
 			c := visit(n.Input)
 			w := n.Window
@@ -710,7 +739,7 @@ func materializeKeys(keys []Expr, in Rel) (Rel, []Expr, bool) {
 		exprs = append(exprs, k)
 		names = append(names, name)
 	}
-	return NewProject(exprs, names, in), out, true
+	return newHelperProject(exprs, names, in), out, true
 }
 
 // --- chain_stateless ---
