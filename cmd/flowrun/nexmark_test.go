@@ -187,3 +187,11 @@ func showDiff(missing, extra []string, n int) string {
 	}
 	return b.String()
 }
+
+// TestNexmarkTestCases runs the hand-checked cases of
+// pipelines/nexmark/tests with flowrun test.
+func TestNexmarkTestCases(t *testing.T) {
+	if code := run([]string{"test", filepath.Join("..", "..", "pipelines", "nexmark")}); code != exitOK {
+		t.Fatalf("flowrun test pipelines/nexmark: exit %d", code)
+	}
+}
