@@ -184,12 +184,18 @@ GROUP BY customer, TUMBLE(ts, INTERVAL 1 SECOND)`
 
 func TestRunUsageErrors(t *testing.T) {
 	job := writeJob(t, "u", "1", "SELECT id FROM orders")
-	for _, args := range [][]string{
-		{"run", job, "--input", "nosuch=x.jsonl", "--store", t.TempDir()},
-		{"run", job, "--output", "out", "--store", t.TempDir()},
+	bad := writeJob(t, "bad", "1", "SELECT nosuch FROM orders")
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"run", job, "--input", "nosuch=x.jsonl", "--store", t.TempDir()}, exitUsage},
+		{[]string{"run", job, "--output", "out", "--store", t.TempDir()}, exitUsage},
+		{[]string{"run", job, "--input", "orders=" + filepath.Join(t.TempDir(), "missing.jsonl"), "--store", t.TempDir()}, exitUser},
+		{[]string{"run", bad, "--bounded", "--store", t.TempDir()}, exitUser},
 	} {
-		if code := run(args); code != exitUsage && code != exitUser {
-			t.Errorf("%v: exit %d", args, code)
+		if code := run(tc.args); code != tc.code {
+			t.Errorf("%v: exit %d, want %d", tc.args, code, tc.code)
 		}
 	}
 }

@@ -48,7 +48,7 @@ func baselineRun(ctx context.Context, c *Conn, stream string, n, batch int, each
 	if batch <= 0 {
 		batch = DefaultBatch
 	}
-	cons, err := c.JS.CreateConsumer(ctx, stream, jsapi.ConsumerConfig{AckPolicy: jsapi.AckAllPolicy, MaxAckPending: 20 * batch})
+	cons, err := c.JS.CreateConsumer(ctx, stream, jsapi.ConsumerConfig{AckPolicy: jsapi.AckAllPolicy, MaxAckPending: 1 << 20})
 	if err != nil {
 		return 0, fmt.Errorf("jetstream: baseline consumer: %w", err)
 	}

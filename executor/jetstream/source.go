@@ -99,7 +99,10 @@ func NewSource(ctx context.Context, c *Conn, job string, node *planner.Node, opt
 	cc := jsapi.ConsumerConfig{
 		Durable:       durable,
 		AckPolicy:     jsapi.AckAllPolicy,
-		MaxAckPending: 20 * opts.Batch,
+		// Not the binding limit: the client's buffer (2 batches) and the
+		// inbox (8 batches) bound what is in flight. A tight MaxAckPending
+		// stalled the pull consumer until its 30s pull expiry.
+		MaxAckPending: 1 << 20,
 		AckWait:       time.Minute,
 	}
 	if len(op.Subjects) == 1 {
