@@ -20,6 +20,7 @@ type Rule struct {
 var Rules = []Rule{
 	{"fold_constants", "Evaluate constant sub-expressions; drop filters that are always true.", foldConstants},
 	{"push_filters", "Move filters below projections, into sources and into the inputs of joins and unions (WHERE conjuncts on one side; ON conjuncts on the right side; never into a table, whose lookup must see the latest version).", pushFilters},
+	{"compute_group_keys", "Compute GROUP BY keys that are expressions into columns, so that rows can be hashed by them.", computeGroupKeys},
 	{"prune_columns", "Decode and carry only the columns that are used (SourceOp.Columns).", pruneColumns},
 	{"insert_exchanges", "Repartition by hash of the key where a keyed operator's input is not partitioned by its key.", insertExchanges},
 	{"chain_stateless", "Fuse consecutive filters and projections into one chained operator.", chainStateless},
@@ -665,17 +666,6 @@ func namesToIdx(names []string, s Schema) []int {
 
 func insertExchanges(ctx *ruleCtx, roots []Rel) []Rel {
 	return transformUp(ctx, roots, func(n Rel) Rel {
-		// Aggregates over computed keys: compute the keys first.
-		switch a := n.(type) {
-		case *WindowAgg:
-			if in, keys, ok := materializeKeys(a.Keys, a.Input); ok {
-				n = NewWindowAgg(a.Window, keys, a.Aggs, a.Names, in)
-			}
-		case *GroupAgg:
-			if in, keys, ok := materializeKeys(a.Keys, a.Input); ok {
-				n = NewGroupAgg(keys, a.Aggs, a.Names, in)
-			}
-		}
 		pk := partitionKeys(n)
 		if pk == nil {
 			return n
@@ -713,6 +703,24 @@ func subset(a, b []int) bool {
 		}
 	}
 	return true
+}
+
+// --- compute_group_keys ---
+
+func computeGroupKeys(ctx *ruleCtx, roots []Rel) []Rel {
+	return transformUp(ctx, roots, func(n Rel) Rel {
+		switch a := n.(type) {
+		case *WindowAgg:
+			if in, keys, ok := materializeKeys(a.Keys, a.Input); ok {
+				return NewWindowAgg(a.Window, keys, a.Aggs, a.Names, in)
+			}
+		case *GroupAgg:
+			if in, keys, ok := materializeKeys(a.Keys, a.Input); ok {
+				return NewGroupAgg(keys, a.Aggs, a.Names, in)
+			}
+		}
+		return n
+	})
 }
 
 // materializeKeys projects computed group keys as extra columns so that
