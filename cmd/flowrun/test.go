@@ -396,6 +396,12 @@ func runTestCase(ctx context.Context, file string, keep bool) (r testResult) {
 				r.err = fmt.Errorf("input %s: %w", src, err)
 				return
 			}
+		case sources[src] != nil && sources[src].Format == "csv":
+			path = filepath.Join(dir, "in-"+src+".csv")
+			if err := writeCSV(path, sources[src], in.Rows); err != nil {
+				r.err = err
+				return
+			}
 		default:
 			path = filepath.Join(dir, "in-"+src+".jsonl")
 			if err := writeJSONL(path, in.Rows); err != nil {
@@ -1076,6 +1082,46 @@ func writeJSONL(path string, rows []map[string]any) error {
 		}
 		b.Write(line)
 		b.WriteByte('\n')
+	}
+	return os.WriteFile(path, b.Bytes(), 0o644)
+}
+
+// writeCSV writes rows as the CSV records of a source: fields in schema
+// order (a missing or null value is an empty field), a header first when
+// the source expects one.
+func writeCSV(path string, src *spec.Source, rows []map[string]any) error {
+	delim := byte(',')
+	header := false
+	if src.CSV != nil {
+		header = src.CSV.Header
+		if src.CSV.Delimiter != "" {
+			delim = src.CSV.Delimiter[0]
+		}
+	}
+	var b bytes.Buffer
+	fields := make([]string, len(src.Schema))
+	if header {
+		for i, c := range src.Schema {
+			fields[i] = c.Name
+		}
+		b.WriteString(quoteCSV(fields, delim) + "\n")
+	}
+	for _, r := range rows {
+		for i, c := range src.Schema {
+			switch v := normalizeYAML(r[c.Name]).(type) {
+			case nil:
+				fields[i] = ""
+			case string:
+				fields[i] = v
+			default:
+				j, err := json.Marshal(v)
+				if err != nil {
+					return err
+				}
+				fields[i] = string(j)
+			}
+		}
+		b.WriteString(quoteCSV(fields, delim) + "\n")
 	}
 	return os.WriteFile(path, b.Bytes(), 0o644)
 }

@@ -95,7 +95,7 @@ func TestFlowrunTestUsage(t *testing.T) {
 
 // TestFlowrunTestMetrics: a gzip TSV input with literal quotes, sorted,
 // cut by offset and limit, and metric thresholds that hold; the measured
-// figures are on the ok line.
+// figures are on the ok line. Rows of a CSV source are written as CSV.
 func TestFlowrunTestMetrics(t *testing.T) {
 	code, out := captureRun(t, "test", "testdata/metrics")
 	if code != exitOK {
@@ -108,7 +108,8 @@ func TestFlowrunTestMetrics(t *testing.T) {
 		"rmse 0.4161 ≤ 0.42",
 		"second half: accuracy 0.7500 in [0.7, 0.8]",
 		"windows 1 of 2 ≥ 1, false alarms 1 ≤ 1",
-		"1 passed, 0 failed",
+		"ok    rows into a CSV source (accuracy 1.0000 ≥ 1;",
+		"2 passed, 0 failed",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
