@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/flowrun/flowrun/executor"
+	"github.com/flowrun/flowrun/ml"
 	"github.com/flowrun/flowrun/planner"
 	"github.com/flowrun/flowrun/spec"
 	"github.com/flowrun/flowrun/udf"
@@ -108,4 +109,57 @@ func TestSpamPrequential(t *testing.T) {
 	}
 	t.Logf("cumulative metrics %v, %d windows", s.Models[0].Candidates[0].Metrics, len(s.Models[0].Windows))
 	_ = executor.MaxWatermark
+}
+
+// TestSpamPrequentialPartitioned: two PREDICT tasks (a parallel SQL
+// stage) each score half of the rows; every row still gets its own
+// prequential score, so the predictions equal the single-task ones.
+func TestSpamPrequentialPartitioned(t *testing.T) {
+	rows := smsRows(t)[:3000]
+	model := spec.Model{Name: "spam", Algorithm: "logistic_regression", Features: []string{"words"}, Label: "is_spam",
+		Params: map[string]any{"optimizer": "ftrl", "alpha": 5.0, "l2": 0.0}, Training: &spec.Training{Warmup: 50}}
+	g, fop, out := spamGraph(model)
+	rt, err := New(g, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	feats, _ := rt.Build(g.Nodes[1], []planner.Schema{fop.Input})
+	vecs := run(t, feats, rows).rows
+	train, _ := rt.Build(g.Nodes[2], []planner.Schema{out})
+	got := make([]udf.Value, len(vecs))
+	done := make(chan struct{})
+	for part := range 2 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := part; i < len(vecs); i += 2 {
+				v, err := rt.Predict(planner.PredictLabel, "spam", []udf.Value{vecs[i][3]})
+				if err != nil {
+					t.Error(err)
+				}
+				got[i] = v
+			}
+		}()
+	}
+	run(t, train, vecs)
+	<-done
+	<-done
+	// Oracle: score then learn, inline.
+	jm, _ := newJobModel(&model)
+	var z vectorizer
+	for i, r := range vecs {
+		x := z.vector([]udf.Value{r[3]})
+		want := udf.Null
+		if i >= 50 {
+			want = udf.Bool(jm.cands[0].model.(ml.Classifier).PredictLabel(x) == 1)
+		}
+		if got[i].K != want.K || got[i].I != want.I {
+			t.Fatalf("row %d: PREDICT = %v, prequential score %v", i, got[i], want)
+		}
+		y, _ := jm.label(r[1])
+		jm.cands[0].model.Learn(x, y)
+	}
+	if m := rt.trained["spam"].misses; m[planner.PredictLabel] != 0 {
+		t.Fatalf("misses %v", m)
+	}
 }

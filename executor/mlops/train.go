@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"math"
 	"slices"
 	"strconv"
@@ -49,9 +50,9 @@ type jobModel struct {
 	paired    bool
 	pairKinds map[planner.ModelCallKind]bool
 	queue     []entry
-	base      int64 // position of queue[0]
-	next      int64 // position of the next entry
-	cursor    map[planner.ModelCallKind]int64
+	base      int64                // position of queue[0]
+	next      int64                // position of the next entry
+	byHash    map[uint64]*hashList // the entries of each feature hash
 	misses    map[planner.ModelCallKind]int
 	closed    bool
 }
@@ -64,11 +65,20 @@ type candidate struct {
 	version int
 }
 
+// hashList holds the queue positions of the entries of one feature hash,
+// oldest first, and per call kind the index of the first one not taken
+// yet (PREDICTs of equal feature values take them in order).
+type hashList struct {
+	pos  []int64
+	next [2]int
+}
+
 // entry is the prequential score of one training row, for the PREDICT of
 // the same row.
 type entry struct {
 	hash uint64
 	vals [2]udf.Value // by ModelCallKind (Predict, PredictLabel)
+	used [2]bool      // taken by a PREDICT of that kind
 }
 
 func newJobModel(m *spec.Model) (*jobModel, error) {
@@ -77,7 +87,7 @@ func newJobModel(m *spec.Model) (*jobModel, error) {
 		return nil, fmt.Errorf("mlops: model %s: %w %q", m.Name, ml.ErrUnknownAlgorithm, m.Algorithm)
 	}
 	jm := &jobModel{spec: m, algo: a, pairKinds: map[planner.ModelCallKind]bool{},
-		cursor: map[planner.ModelCallKind]int64{}, misses: map[planner.ModelCallKind]int{}}
+		byHash: map[uint64]*hashList{}, misses: map[planner.ModelCallKind]int{}}
 	jm.cond = sync.NewCond(&jm.mu)
 	if m.Evaluation != nil {
 		jm.metrics = m.Evaluation.Metrics
@@ -172,33 +182,41 @@ func (jm *jobModel) predict(kind planner.ModelCallKind, z *vectorizer, args []ud
 	}
 	if jm.paired && jm.pairKinds[kind] && jm.misses[kind] < 3 && kind <= planner.PredictLabel {
 		h := hashVec(z.dense)
+		deadline := time.Now().Add(timeout)
 		for {
-			for pos := max(jm.cursor[kind], jm.base); pos < jm.next; pos++ {
-				e := &jm.queue[pos-jm.base]
-				if e.hash == h {
-					jm.cursor[kind] = pos + 1
-					jm.misses[kind] = 0
-					v := e.vals[kind]
-					jm.trim()
-					return v, nil
-				}
+			if l := jm.byHash[h]; l != nil && l.next[kind] < len(l.pos) {
+				e := &jm.queue[l.pos[l.next[kind]]-jm.base]
+				l.next[kind]++
+				e.used[kind] = true
+				jm.misses[kind] = 0
+				v := e.vals[kind]
+				jm.trim()
+				return v, nil
 			}
 			if jm.closed {
 				break
 			}
 			last := jm.next
-			timer := time.AfterFunc(timeout, func() {
+			wait := time.Until(deadline)
+			if wait <= 0 {
+				break // no progress for timeout: this row is not a training row
+			}
+			timer := time.AfterFunc(wait, func() {
 				jm.mu.Lock()
 				jm.cond.Broadcast()
 				jm.mu.Unlock()
 			})
 			jm.cond.Wait()
 			timer.Stop()
-			if jm.next == last && !jm.closed {
-				break // no progress: this row is not a training row
+			if jm.next != last {
+				deadline = time.Now().Add(timeout) // the trainer progresses: keep waiting
 			}
 		}
 		jm.misses[kind]++
+		if jm.misses[kind] == 3 {
+			slog.Warn("PREDICT stops pairing with the trainer: three rows in a row were not training rows; scoring with the live model",
+				"model", jm.spec.Name, "call", kind.String())
+		}
 	}
 	if !jm.serving() {
 		return udf.Null, nil
@@ -217,29 +235,50 @@ func (jm *jobModel) serving() bool {
 	return jm.learned >= jm.warmup && (jm.learned > 0 || !jm.supervised())
 }
 
-// trim drops queue entries every paired kind has passed.
+// trim drops the oldest queue entries taken by every paired kind.
 func (jm *jobModel) trim() {
-	low := jm.next
-	for k := range jm.pairKinds {
-		if jm.misses[k] < 3 {
-			low = min(low, max(jm.cursor[k], jm.base))
+	for len(jm.queue) > 0 {
+		e := &jm.queue[0]
+		for k := range jm.pairKinds {
+			if !e.used[k] && jm.misses[k] < 3 {
+				return
+			}
 		}
-	}
-	if n := low - jm.base; n > 0 {
-		jm.queue = jm.queue[n:]
-		jm.base = low
-		if cap(jm.queue) > 2*len(jm.queue)+1024 {
-			jm.queue = append([]entry(nil), jm.queue...)
-		}
+		jm.pop()
 	}
 }
 
+// pop drops the oldest entry.
+func (jm *jobModel) pop() {
+	h := jm.queue[0].hash
+	if l := jm.byHash[h]; len(l.pos) > 1 {
+		l.pos = l.pos[1:]
+		for k := range l.next {
+			l.next[k] = max(l.next[k]-1, 0)
+		}
+	} else {
+		delete(jm.byHash, h)
+	}
+	jm.queue = jm.queue[1:]
+	jm.base++
+	if len(jm.queue) == 0 || cap(jm.queue) > 2*len(jm.queue)+1024 {
+		jm.queue = append([]entry(nil), jm.queue...)
+	}
+}
+
+// push adds the entry of the next training row; past maxQueue entries
+// the oldest is dropped (its PREDICT falls back to the live model).
 func (jm *jobModel) push(e entry) {
+	l := jm.byHash[e.hash]
+	if l == nil {
+		l = &hashList{}
+		jm.byHash[e.hash] = l
+	}
+	l.pos = append(l.pos, jm.next)
 	jm.queue = append(jm.queue, e)
 	jm.next++
 	if len(jm.queue) > maxQueue {
-		jm.queue = jm.queue[1:]
-		jm.base++
+		jm.pop()
 	}
 }
 
