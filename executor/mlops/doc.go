@@ -34,22 +34,24 @@
 // same producer, so they see the same rows in the same order, in two
 // tasks. The Runtime holds one jobModel per model trained in the job,
 // shared by both. The Train operator, for each row, under the model's
-// lock: scores the row with every candidate (prequential metrics), pushes
-// the score of the best candidate to a queue keyed by a hash of the row's
-// feature values, and then learns the row. PREDICT on a paired model
-// (found in the plan: a model call in a node that reads the Train node's
-// producer) takes the next queued score whose hash matches its own feature
-// values, waiting for the trainer while the trainer makes progress. So
-// every row is scored by the model that learned exactly the rows before
-// it, whatever the interleaving of the two tasks: a replay gives the same
-// scores. The trainer never waits for PREDICT, so the pairing cannot
-// deadlock; rows PREDICT sees that the trainer does not (another input,
-// different argument expressions) fall back, after PairTimeout without
-// trainer progress, to the live model (three misses in a row disable the
-// pairing for that call kind). PREDICT of an unpaired in-job model scores
-// with the live model under the lock. During warmup (training.warmup
-// rows learned; mode windowed: before the first window is fitted) PREDICT
-// is NULL.
+// lock: scores the row with every candidate (prequential metrics), queues
+// the score of the best candidate under a hash of the row's feature
+// values, and then learns the row. PREDICT on a paired model (found in the
+// plan: a model call in a node that reads the Train node's producer) takes
+// the oldest score not taken yet under the hash of its own feature values,
+// waiting for the trainer while the trainer makes progress. So every row
+// is scored by the model that learned exactly the rows before it (in the
+// trainer's order), whatever the interleaving of the tasks, and also when
+// the PREDICT stage runs as several tasks, each seeing part of the rows.
+// The trainer never waits for PREDICT, so the pairing cannot deadlock.
+// Rows PREDICT sees that the trainer does not (another input, other
+// argument expressions) fall back, after PairTimeout without trainer
+// progress, to the live model (three misses in a row disable the pairing
+// for that call kind, with a warning). Queued scores nobody takes (rows a
+// WHERE dropped before PREDICT) are bounded: past 65,536 the oldest go.
+// PREDICT of an unpaired in-job model scores with the live model under the
+// lock. During warmup (training.warmup rows learned; mode windowed: before
+// the first window is fitted) PREDICT is NULL.
 //
 // Models not trained in the job (mode batch, trained by `flowrun train`,
 // or trained by another job) are scored with the registry's current
