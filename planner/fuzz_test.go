@@ -56,6 +56,9 @@ func FuzzPlan(f *testing.F) {
 			checkPositions(t, ds)
 			if g != nil {
 				_ = g.String()
+				if err := g.Validate(); err != nil {
+					t.Errorf("invalid graph for %q: %v", sql, err)
+				}
 			}
 		}
 	})

@@ -143,6 +143,11 @@ func runGolden(c goldenCase) string {
 		if c.mode != "physical" {
 			b.WriteString(lp.String())
 		}
+		if g, _ := Plan(p, opts...); g != nil {
+			if err := g.Validate(); err != nil {
+				fmt.Fprintf(&b, "INVALID GRAPH: %v\n", err)
+			}
+		}
 		if c.mode == "physical" || c.mode == "plan" {
 			g, _ := Plan(p, opts...)
 			if c.mode == "plan" {
@@ -209,6 +214,9 @@ func TestNexmark(t *testing.T) {
 					t.Fatalf("%v", ds)
 				}
 				g, _ := Plan(p)
+				if err := g.Validate(); err != nil {
+					t.Errorf("%s: %v", f, err)
+				}
 				fmt.Fprintf(&b, "%s----\n%s", lp, g)
 			}
 			golden := filepath.Join("testdata", "nexmark", name+".txt")

@@ -2,6 +2,7 @@ package planner
 
 import (
 	"encoding/json"
+	"github.com/flowrun/flowrun/udf"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,6 +31,9 @@ func TestExamplePipelines(t *testing.T) {
 				}
 				if g == nil || len(g.Nodes) == 0 {
 					t.Fatal("empty graph")
+				}
+				if err := g.Validate(); err != nil {
+					t.Error(err)
 				}
 			}
 		})
@@ -130,5 +134,47 @@ func TestFingerprints(t *testing.T) {
 	}
 	if a["counts/WindowAgg"] == c["counts/WindowAgg"] {
 		t.Errorf("a new aggregate kept the fingerprint")
+	}
+}
+
+// TestValidateCatches checks that Graph.Validate reports broken graphs.
+func TestValidateCatches(t *testing.T) {
+	src, err := os.ReadFile("../pipelines/nexmark/q5.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, ds := spec.Parse("q5.yaml", src)
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	for _, breakIt := range []func(g *Graph){
+		func(g *Graph) { g.Nodes[1].Parallelism = 7 },
+		func(g *Graph) { g.Edges[0].From, g.Edges[0].To = g.Edges[0].To, g.Edges[0].From },
+		func(g *Graph) { g.Nodes[len(g.Nodes)-1].Schema.EventTime = 99 },
+		func(g *Graph) {
+			for _, n := range g.Nodes {
+				if p, ok := n.Op.(*ProjectOp); ok {
+					p.Exprs = append(p.Exprs, &ColumnRef{Index: 42, Name: "x", T: udf.TypeBigint})
+					return
+				}
+			}
+		},
+		func(g *Graph) {
+			for _, n := range g.Nodes {
+				if j, ok := n.Op.(*JoinOp); ok {
+					j.RightKeys = append(j.RightKeys, 0)
+					return
+				}
+			}
+		},
+	} {
+		g, _ := Plan(ps[0])
+		if err := g.Validate(); err != nil {
+			t.Fatalf("valid graph reported: %v", err)
+		}
+		breakIt(g)
+		if err := g.Validate(); err == nil {
+			t.Errorf("broken graph passed Validate:\n%s", g)
+		}
 	}
 }
