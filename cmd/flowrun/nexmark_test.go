@@ -20,7 +20,11 @@ type nexmarkCase struct {
 	sources []string // the job's sources, each fed from the generator
 	cfg     gen.NexmarkConfig
 	oracle  func(nexmarktest.Events) []nexmarktest.Row
-	skip    string // a known bug: "BUG: ..."
+	// disorder delays each bid by a random 0..disorder before publishing:
+	// bids behind the source's watermark are dead-lettered as late, the
+	// others must give the oracle's result over the accepted bids.
+	disorder time.Duration
+	skip     string // a known bug: "BUG: ..."
 }
 
 var nexmarkStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -47,10 +51,14 @@ var nexmarkCases = []nexmarkCase{
 			"right row arrives, up to the upper bound (here 1 day) later: stage auction_bids emits auction " +
 			"23:59:59.452 after the watermark passed 00:00:00.006, so winning_bids dead-letters it as late " +
 			"(55 rows) and the day windows miss them. The join must hold its output watermark back by max(upper, 0)."},
-	{query: "q5", sources: []string{"bid"}, cfg: nexCfg(30_000, 1_000, 5), oracle: nexmarktest.Q5},
+	{query: "q5", sources: []string{"bid"}, cfg: nexCfg(30_000, 500, 5), oracle: nexmarktest.Q5},
 	{query: "q7", sources: []string{"bid"}, cfg: nexCfg(30_000, 200, 7), oracle: nexmarktest.Q7},
 	{query: "q8", sources: []string{"person", "auction"}, cfg: nexCfg(50_000, 200, 8), oracle: nexmarktest.Q8},
 	{query: "q11", sources: []string{"bid"}, cfg: nexCfg(30_000, 100, 11), oracle: nexmarktest.Q11},
+	// Out of order: bids up to 1.2 s late against maxOutOfOrderness 1 s.
+	{name: "q5-disordered", query: "q5", sources: []string{"bid"}, cfg: nexCfg(30_000, 500, 5), oracle: nexmarktest.Q5, disorder: 1200 * time.Millisecond},
+	{name: "q7-disordered", query: "q7", sources: []string{"bid"}, cfg: nexCfg(30_000, 200, 7), oracle: nexmarktest.Q7, disorder: 1200 * time.Millisecond},
+	{name: "q11-disordered", query: "q11", sources: []string{"bid"}, cfg: nexCfg(30_000, 100, 11), oracle: nexmarktest.Q11, disorder: 1200 * time.Millisecond},
 }
 
 // nexmarkInputs generates events once per configuration and writes
@@ -60,7 +68,7 @@ type nexmarkInputs struct {
 	data map[gen.NexmarkConfig]*nexmarktest.Data
 }
 
-func (in *nexmarkInputs) get(t *testing.T, cfg gen.NexmarkConfig) (*nexmarktest.Data, map[string]string) {
+func (in *nexmarkInputs) get(t *testing.T, cfg gen.NexmarkConfig, disorder time.Duration) (*nexmarktest.Data, map[string]string) {
 	t.Helper()
 	d := in.data[cfg]
 	if d == nil {
@@ -70,9 +78,12 @@ func (in *nexmarkInputs) get(t *testing.T, cfg gen.NexmarkConfig) (*nexmarktest.
 		}
 		in.data[cfg] = d
 	}
+	if disorder > 0 {
+		d = nexmarktest.Disorder(d, disorder, cfg.Seed)
+	}
 	files := map[string]string{}
 	for src, b := range map[string][]byte{"person": d.Person, "auction": d.Auction, "bid": d.Bid} {
-		f := filepath.Join(in.dir, fmt.Sprintf("%s-%d-%g-%d.jsonl", src, cfg.Events, cfg.Rate, cfg.Seed))
+		f := filepath.Join(in.dir, fmt.Sprintf("%s-%d-%g-%d-%v.jsonl", src, cfg.Events, cfg.Rate, cfg.Seed, disorder))
 		if _, err := os.Stat(f); err != nil {
 			if err := os.WriteFile(f, b, 0o644); err != nil {
 				t.Fatal(err)
@@ -100,20 +111,30 @@ func TestNexmarkOracles(t *testing.T) {
 			if c.skip != "" {
 				t.Skip(c.skip)
 			}
-			d, files := inputs.get(t, c.cfg)
-			// The generated streams are in event-time order: no row is
-			// late at any source, so nothing may be dead-lettered.
+			d, files := inputs.get(t, c.cfg, c.disorder)
 			const ooo = time.Second // every job's maxOutOfOrderness
-			for _, n := range []int{
-				nexmarktest.Late(nexmarktest.Times(d.Persons, func(p nexmarktest.Person) nexmarktest.Time { return p.DateTime }), ooo),
-				nexmarktest.Late(nexmarktest.Times(d.Auctions, func(a nexmarktest.Auction) nexmarktest.Time { return a.DateTime }), ooo),
-				nexmarktest.Late(nexmarktest.Times(d.Bids, func(b nexmarktest.Bid) nexmarktest.Time { return b.DateTime }), ooo),
-			} {
-				if n != 0 {
-					t.Fatalf("the generator wrote %d late rows", n)
+			ev := d.Events
+			late := 0
+			if c.disorder > 0 {
+				ev.Bids, late = nexmarktest.OnTime(d.Bids, func(b nexmarktest.Bid) nexmarktest.Time { return b.DateTime }, ooo)
+				if late == 0 || late > len(d.Bids)/5 {
+					t.Fatalf("%d of %d bids late: choose a disorder that makes some, not most, late", late, len(d.Bids))
+				}
+				t.Logf("%d of %d bids arrive behind the watermark", late, len(d.Bids))
+			} else {
+				// The generated streams are in event-time order: no row is
+				// late at any source, so nothing may be dead-lettered.
+				for _, n := range []int{
+					nexmarktest.Late(nexmarktest.Times(d.Persons, func(p nexmarktest.Person) nexmarktest.Time { return p.DateTime }), ooo),
+					nexmarktest.Late(nexmarktest.Times(d.Auctions, func(a nexmarktest.Auction) nexmarktest.Time { return a.DateTime }), ooo),
+					nexmarktest.Late(nexmarktest.Times(d.Bids, func(b nexmarktest.Bid) nexmarktest.Time { return b.DateTime }), ooo),
+				} {
+					if n != 0 {
+						t.Fatalf("the generator wrote %d late rows", n)
+					}
 				}
 			}
-			want := c.oracle(d.Events)
+			want := c.oracle(ev)
 			if len(want) == 0 {
 				t.Fatal("the oracle expects no rows: choose a configuration that exercises the query")
 			}
@@ -121,8 +142,18 @@ func TestNexmarkOracles(t *testing.T) {
 			for _, p := range []int{1, 4} {
 				start := time.Now()
 				got, dlq := runNexmark(t, job, c.sources, files, p)
-				if len(dlq) > 0 {
-					t.Errorf("parallelism %d: %d dead letters, want none; first: %s", p, len(dlq), dlq[0])
+				if len(dlq) != late {
+					first := ""
+					if len(dlq) > 0 {
+						first = "; first: " + dlq[0]
+					}
+					t.Errorf("parallelism %d: %d dead letters, want %d late bids%s", p, len(dlq), late, first)
+				}
+				for _, l := range dlq {
+					if !strings.HasPrefix(l, `{"stage":"bid","class":"late",`) {
+						t.Errorf("parallelism %d: dead letter %s, want stage bid, class late", p, l)
+						break
+					}
 				}
 				missing, extra := nexmarktest.Diff(got, want)
 				if len(missing) > 0 || len(extra) > 0 {

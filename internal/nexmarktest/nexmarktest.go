@@ -25,9 +25,12 @@ package nexmarktest
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -259,4 +262,57 @@ func ParseJSONL(b []byte) ([]Row, error) {
 		out = append(out, r)
 	}
 	return out, sc.Err()
+}
+
+// Disorder returns a copy of d whose bids arrive out of event-time order:
+// each bid is delayed by a random 0..maxDelay (fixed seed) and the bids are
+// published in order of delayed time. Persons and auctions are unchanged.
+func Disorder(d *Data, maxDelay time.Duration, seed uint64) *Data {
+	lines := bytes.SplitAfter(d.Bid, []byte("\n"))
+	if n := len(lines); n > 0 && len(lines[n-1]) == 0 {
+		lines = lines[:n-1]
+	}
+	if len(lines) != len(d.Bids) {
+		panic("nexmarktest: bid lines and bids differ")
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
+	type arrival struct {
+		at int64
+		i  int
+	}
+	order := make([]arrival, len(d.Bids))
+	for i, b := range d.Bids {
+		order[i] = arrival{int64(b.DateTime) + rng.Int64N(maxDelay.Milliseconds()+1), i}
+	}
+	slices.SortStableFunc(order, func(a, b arrival) int { return cmp.Compare(a.at, b.at) })
+	out := *d
+	out.Bids = make([]Bid, 0, len(d.Bids))
+	var buf bytes.Buffer
+	for _, a := range order {
+		out.Bids = append(out.Bids, d.Bids[a.i])
+		buf.Write(lines[a.i])
+	}
+	out.Bid = buf.Bytes()
+	return &out
+}
+
+// OnTime splits events taken in stream order into those a source accepts
+// and those it dead-letters as late: event time < watermark, the watermark
+// being the maximum event time seen before minus maxOutOfOrderness
+// (allowedLateness 0). The accepted events are returned sorted by event
+// time (stable), as the oracles expect.
+func OnTime[T any](xs []T, f func(T) Time, maxOutOfOrderness time.Duration) (accepted []T, late int) {
+	maxSeen := Time(math.MinInt64)
+	ooo := Time(maxOutOfOrderness.Milliseconds())
+	for _, x := range xs {
+		t := f(x)
+		if maxSeen != Time(math.MinInt64) && t < maxSeen-ooo {
+			late++
+			continue
+		}
+		maxSeen = max(maxSeen, t)
+		accepted = append(accepted, x)
+	}
+	slices.SortStableFunc(accepted, func(a, b T) int { return cmp.Compare(f(a), f(b)) })
+	return accepted, late
 }

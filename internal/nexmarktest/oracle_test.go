@@ -135,3 +135,31 @@ func TestGenerateParses(t *testing.T) {
 		t.Fatalf("times: first bid %v, first auction %v–%v", d.Bids[0].DateTime, d.Auctions[0].DateTime, d.Auctions[0].Expires)
 	}
 }
+
+func TestDisorderAndOnTime(t *testing.T) {
+	d, err := Generate(gen.NexmarkConfig{Events: 5000, Rate: 1000, Start: time.UnixMilli(int64(t0)), Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := Disorder(d, 1200*time.Millisecond, 1)
+	parsed, err := parse[Bid](x.Bid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(parsed, x.Bids) {
+		t.Fatal("the disordered JSON lines and bids differ")
+	}
+	sorted := slices.Clone(x.Bids)
+	slices.SortStableFunc(sorted, func(a, b Bid) int { return int(a.DateTime - b.DateTime) })
+	if slices.Equal(sorted, x.Bids) {
+		t.Fatal("Disorder kept the order")
+	}
+	tf := func(b Bid) Time { return b.DateTime }
+	acc, late := OnTime(x.Bids, tf, time.Second)
+	if late != Late(Times(x.Bids, tf), time.Second) || late == 0 || len(acc)+late != len(d.Bids) {
+		t.Fatalf("late %d, accepted %d of %d", late, len(acc), len(d.Bids))
+	}
+	if acc, late := OnTime(d.Bids, tf, time.Second); late != 0 || !slices.Equal(acc, d.Bids) {
+		t.Fatalf("in order: %d late", late)
+	}
+}
