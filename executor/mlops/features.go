@@ -29,9 +29,10 @@ import (
 //     minmax (x − min)/(max − min); NULL stays NULL.
 //   - tfidf: ml.TFIDF over dims (65536) hashed slots and n-grams up to
 //     ngrams; document frequencies learned online; L2-normalized.
-//   - window: per key, ml.Window over the last size (32) values: stats
-//     (default mean, std, min, max), lags, FFT magnitudes (gonum
-//     dsp/fourier).
+//   - window: per key, ml.Window over the last size (32) values (with
+//     duration, only those within the duration of event time before the
+//     row): stats (default mean, std, min, max), lags, FFT magnitudes
+//     (gonum dsp/fourier).
 //
 // Vectors are dense (udf vector values): keep dims moderate (2^12–2^14)
 // for tfidf and hash; the model side turns mostly-zero vectors back into
@@ -56,7 +57,11 @@ type featStep struct {
 	MinMax  []*ml.MinMaxScaler    `json:"minmax,omitempty"`
 	TFIDF   *ml.TFIDF             `json:"tfidf,omitempty"`
 	Windows map[string]*ml.Window `json:"windows,omitempty"`
+	Spans   map[string]*span      `json:"spans,omitempty"` // duration windows
 	win     *spec.WindowFeature
+	durMs   int64
+	et      int
+	scratch *ml.Window
 	fixed   bool
 	vals    []string
 	buf     []float64
@@ -167,7 +172,12 @@ func NewFeatures(op *planner.FeaturesOp, out planner.Schema) (*Features, error) 
 			s.kind = "window"
 			w := f.Window
 			if w.Duration > 0 {
-				return nil, fmt.Errorf("mlops: features: window over a duration is not supported yet; give size (points)")
+				if op.Input.EventTime < 0 {
+					return nil, fmt.Errorf("mlops: features: window over a duration needs an event-time column in the input")
+				}
+				s.durMs = w.Duration.Std().Milliseconds()
+				s.et = op.Input.EventTime
+				s.Spans = map[string]*span{}
 			}
 			if s.ins, err = cols(w.Input); err != nil {
 				return nil, err
@@ -268,6 +278,10 @@ func (o *Features) apply(s *featStep, row udf.Row) {
 		row[s.outs[0]] = udf.Vec(dense(s.TFIDF.Transform(text), s.TFIDF.Dims))
 	case "window":
 		o.keyBuf = keyOf(o.keyBuf[:0], row, s.ins[1:])
+		if s.durMs > 0 {
+			row[s.outs[0]] = udf.Vec(s.spanFeatures(string(o.keyBuf), row))
+			return
+		}
 		w := s.Windows[string(o.keyBuf)]
 		if w == nil {
 			w, _ = ml.NewWindow(s.win.Size, s.win.Stats, s.win.Lags, s.win.FFT)
@@ -315,6 +329,9 @@ func (o *Features) Restore(b []byte) error {
 			s.TFIDF = st[i].TFIDF
 		case st[i].Windows != nil:
 			s.Windows = st[i].Windows
+			if st[i].Spans != nil {
+				s.Spans = st[i].Spans
+			}
 		}
 	}
 	return nil
@@ -336,4 +353,45 @@ func dense(v ml.Vector, n int) []float64 {
 		}
 	}
 	return out
+}
+
+// span holds the recent (event time, value) points of one key for a
+// window over a duration, oldest first, at most size of them.
+type span struct {
+	T []int64   `json:"t"`
+	V []float64 `json:"v"`
+}
+
+// spanFeatures adds the row's value to its key's span, forgets points
+// older than the duration before the row's event time, and computes the
+// window features over what is left (in time order, zero-padded to size
+// for the FFT, as ml.Window does).
+func (s *featStep) spanFeatures(key string, row udf.Row) []float64 {
+	sp := s.Spans[key]
+	if sp == nil {
+		sp = &span{}
+		s.Spans[key] = sp
+	}
+	t := row[s.et].I
+	if x := num(row[s.ins[0]]); !math.IsNaN(x) {
+		sp.T = append(sp.T, t)
+		sp.V = append(sp.V, x)
+	}
+	drop := 0
+	for drop < len(sp.T) && (sp.T[drop] <= t-s.durMs || len(sp.T)-drop > s.win.Size) {
+		drop++
+	}
+	if drop > 0 {
+		sp.T = append(sp.T[:0], sp.T[drop:]...)
+		sp.V = append(sp.V[:0], sp.V[drop:]...)
+	}
+	if s.scratch == nil {
+		s.scratch, _ = ml.NewWindow(s.win.Size, s.win.Stats, s.win.Lags, s.win.FFT)
+	}
+	w := s.scratch
+	w.Pos, w.Filled = 0, 0
+	for _, v := range sp.V {
+		w.Push(v)
+	}
+	return w.Features(nil)
 }

@@ -131,3 +131,27 @@ func clone(rows []udf.Row) []udf.Row {
 	}
 	return out
 }
+
+// TestFeaturesWindowDuration: a window over the last 10 s of event time
+// holds only the points of those 10 s (at most size of them).
+func TestFeaturesWindowDuration(t *testing.T) {
+	in := schema("ts", "ts", udf.TypeTimestamp, "x", udf.TypeDouble)
+	op := featuresOp(t, []spec.Feature{{Window: &spec.WindowFeature{Input: "x", Size: 8, Duration: spec.Duration(10e9),
+		Stats: []string{"count", "mean", "min"}, Output: "w"}}}, in, "w", udf.TypeVector)
+	var rows []udf.Row
+	for i := range 40 {
+		rows = append(rows, udf.Row{udf.Time(int64(i) * 3000), udf.Float(float64(i))}) // a point every 3 s
+	}
+	got := run(t, op, rows).rows
+	for i, r := range got {
+		// Points in (t−10 s, t]: i, i−1, i−2, i−3 (9 s ago) — 4 once warm.
+		n := min(i+1, 4)
+		lo := float64(i - n + 1)
+		want := []float64{float64(n), lo + float64(n-1)/2, lo}
+		same(t, i, "duration window", r[2].V, want)
+	}
+	if _, err := NewFeatures(&planner.FeaturesOp{Input: schema("", "x", udf.TypeDouble), Spec: []spec.Feature{{Window: &spec.WindowFeature{
+		Input: "x", Duration: spec.Duration(1e9), Output: "w"}}}}, schema("", "x", udf.TypeDouble, "w", udf.TypeVector)); err == nil {
+		t.Fatal("a duration window without event time was accepted")
+	}
+}
