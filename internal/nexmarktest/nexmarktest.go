@@ -264,36 +264,42 @@ func ParseJSONL(b []byte) ([]Row, error) {
 	return out, sc.Err()
 }
 
-// Disorder returns a copy of d whose bids arrive out of event-time order:
-// each bid is delayed by a random 0..maxDelay (fixed seed) and the bids are
-// published in order of delayed time. Persons and auctions are unchanged.
+// Disorder returns a copy of d whose events arrive out of event-time order:
+// in each stream, every event is delayed by a random 0..maxDelay (fixed
+// seed) and the stream is published in order of delayed time.
 func Disorder(d *Data, maxDelay time.Duration, seed uint64) *Data {
-	lines := bytes.SplitAfter(d.Bid, []byte("\n"))
+	rng := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
+	out := *d
+	out.Person, out.Persons = disorder(d.Person, d.Persons, func(p Person) Time { return p.DateTime }, maxDelay, rng)
+	out.Auction, out.Auctions = disorder(d.Auction, d.Auctions, func(a Auction) Time { return a.DateTime }, maxDelay, rng)
+	out.Bid, out.Bids = disorder(d.Bid, d.Bids, func(b Bid) Time { return b.DateTime }, maxDelay, rng)
+	return &out
+}
+
+func disorder[T any](jsonl []byte, xs []T, f func(T) Time, maxDelay time.Duration, rng *rand.Rand) ([]byte, []T) {
+	lines := bytes.SplitAfter(jsonl, []byte("\n"))
 	if n := len(lines); n > 0 && len(lines[n-1]) == 0 {
 		lines = lines[:n-1]
 	}
-	if len(lines) != len(d.Bids) {
-		panic("nexmarktest: bid lines and bids differ")
+	if len(lines) != len(xs) {
+		panic("nexmarktest: JSON lines and events differ")
 	}
-	rng := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
 	type arrival struct {
 		at int64
 		i  int
 	}
-	order := make([]arrival, len(d.Bids))
-	for i, b := range d.Bids {
-		order[i] = arrival{int64(b.DateTime) + rng.Int64N(maxDelay.Milliseconds()+1), i}
+	order := make([]arrival, len(xs))
+	for i, x := range xs {
+		order[i] = arrival{int64(f(x)) + rng.Int64N(maxDelay.Milliseconds()+1), i}
 	}
 	slices.SortStableFunc(order, func(a, b arrival) int { return cmp.Compare(a.at, b.at) })
-	out := *d
-	out.Bids = make([]Bid, 0, len(d.Bids))
+	out := make([]T, 0, len(xs))
 	var buf bytes.Buffer
 	for _, a := range order {
-		out.Bids = append(out.Bids, d.Bids[a.i])
+		out = append(out, xs[a.i])
 		buf.Write(lines[a.i])
 	}
-	out.Bid = buf.Bytes()
-	return &out
+	return buf.Bytes(), out
 }
 
 // OnTime splits events taken in stream order into those a source accepts
