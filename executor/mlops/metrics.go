@@ -7,8 +7,10 @@ import (
 	"github.com/flowrun/flowrun/ml"
 )
 
-// maxKept bounds the (label, score) pairs kept for cumulative metrics.
-const maxKept = 1 << 20
+// maxKept bounds the (label, score) pairs kept for cumulative metrics:
+// past it the older half is dropped, so "cumulative" metrics (and the
+// champion choice) cover the most recent 64k–128k rows of a long run.
+const maxKept = 1 << 17
 
 // evalAcc accumulates prequential (label, score, decision) triples.
 type evalAcc struct {
@@ -17,7 +19,10 @@ type evalAcc struct {
 
 func (a *evalAcc) add(y, p, d float64) {
 	if len(a.y) >= maxKept {
-		return
+		h := len(a.y) / 2
+		a.y = append(a.y[:0], a.y[h:]...)
+		a.p = append(a.p[:0], a.p[h:]...)
+		a.d = append(a.d[:0], a.d[h:]...)
 	}
 	a.y = append(a.y, y)
 	a.p = append(a.p, p)
