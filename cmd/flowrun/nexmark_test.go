@@ -266,3 +266,84 @@ func TestNexmarkTestCases(t *testing.T) {
 		t.Fatalf("flowrun test pipelines/nexmark: exit %d", code)
 	}
 }
+
+// intervalJoinWatermarkBug is the reason TestIntervalJoinThenWindow and the
+// q4-midnight case are skipped.
+const intervalJoinWatermarkBug = "BUG: an interval join forwards its input watermark unchanged (engine task.advance; " +
+	"executor/join/interval.go does not hold it back), but its output rows carry the left row's event time " +
+	"(docs/sql.md) and are emitted when the right row arrives, up to the join's upper bound later; a window " +
+	"after the join has then fired and dead-letters them as late. The join's output watermark must be held " +
+	"back by max(upper, 0)."
+
+// TestIntervalJoinThenWindow is the smallest case of the bug: auction 1 at
+// 00:05 meets its bid at 00:30 (within the join's minute), after both
+// sources' watermarks passed 00:10, when the 10 s window [00:00, 00:10) of
+// the next stage has fired. The join row (event time 00:05) must still be
+// counted in that window.
+func TestIntervalJoinThenWindow(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end to end")
+	}
+	t.Skip(intervalJoinWatermarkBug)
+	dir := t.TempDir()
+	job := filepath.Join(dir, "job.yaml")
+	write := func(path, text string) {
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(job, `apiVersion: flowrun.dev/v1
+kind: Pipeline
+metadata: {name: join-then-window}
+spec:
+  parallelism: 1
+  sources:
+    - name: auction
+      jetstream: {stream: AUCTION, subjects: ["nexmark.auction"]}
+      schema: {id: bigint, dateTime: timestamp}
+      eventTime: {column: dateTime, maxOutOfOrderness: 1s}
+    - name: bid
+      jetstream: {stream: BID, subjects: ["nexmark.bid"]}
+      schema: {auction: bigint, price: bigint, dateTime: timestamp}
+      eventTime: {column: dateTime, maxOutOfOrderness: 1s}
+  stages:
+    - name: auction_bids
+      sql: |
+        SELECT a.id, a.dateTime, b.price
+        FROM auction AS a JOIN bid AS b
+          ON a.id = b.auction AND b.dateTime BETWEEN a.dateTime AND a.dateTime + INTERVAL 1 MINUTE
+    - name: per_window
+      sql: |
+        SELECT COUNT(*) AS n, TUMBLE_END(dateTime, INTERVAL 10 SECOND) AS window_end
+        FROM auction_bids
+        GROUP BY TUMBLE(dateTime, INTERVAL 10 SECOND)
+  sinks:
+    - name: out
+      from: per_window
+      jetstream: {stream: OUT, subject: out.w}
+`)
+	auctions, bids := filepath.Join(dir, "auction.jsonl"), filepath.Join(dir, "bid.jsonl")
+	write(auctions, `{"id":1,"dateTime":"2026-01-01T00:00:05Z"}
+{"id":2,"dateTime":"2026-01-01T00:00:29Z"}
+`)
+	// Bids on an auction that does not exist move the bid watermark to
+	// 00:28 (and give the auction source time to finish) before the bid
+	// on auction 1 arrives.
+	var b strings.Builder
+	for range 200 {
+		b.WriteString(`{"auction":99,"price":1,"dateTime":"2026-01-01T00:00:29Z"}` + "\n")
+	}
+	b.WriteString(`{"auction":1,"price":7,"dateTime":"2026-01-01T00:00:30Z"}` + "\n")
+	write(bids, b.String())
+	out, dlq := filepath.Join(dir, "out.jsonl"), filepath.Join(dir, "dlq.jsonl")
+	args := []string{"run", job, "--store", filepath.Join(dir, "store"), "--input", "auction=" + auctions, "--input", "bid=" + bids,
+		"--output", "out=" + out, "--dlq", dlq, "--bounded", "--quiet", "--batch", "1"}
+	if code := run(args); code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	got, _ := os.ReadFile(out)
+	dl, _ := os.ReadFile(dlq)
+	if want := `{"n":1,"window_end":"2026-01-01T00:00:10.000Z"}` + "\n"; string(got) != want || len(dl) > 0 {
+		t.Fatalf("got %q, want %q; dead letters:\n%s", got, want, dl)
+	}
+}
