@@ -183,3 +183,16 @@ func TestCheckMetricErrors(t *testing.T) {
 		t.Errorf("accuracy: %q %v %v", fig, fail, err)
 	}
 }
+
+// TestFlowrunTestSinksShareStream: two sinks of a job on one stream with
+// different subjects. The stream is created with the first sink's subject
+// only (jetstream.Conn.EnsureStream returns an existing stream without
+// checking that it covers the subject), so the second sink fails with
+// "nats: no response from stream".
+func TestFlowrunTestSinksShareStream(t *testing.T) {
+	t.Skip("BLOCKED: executor/jetstream.Conn.EnsureStream does not add a sink's subject to an existing stream (two sinks on one stream: \"publish to out.errors: nats: no response from stream\")")
+	code, out := captureRun(t, "test", "testdata/shared-stream")
+	if code != exitOK {
+		t.Fatalf("exit %d, want 0; output:\n%s", code, out)
+	}
+}
