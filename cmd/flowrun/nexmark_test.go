@@ -52,12 +52,12 @@ var nexmarkCases = []nexmarkCase{
 			"right row arrives, up to the upper bound (here 1 day) later: stage auction_bids emits auction " +
 			"23:59:59.452 after the watermark passed 00:00:00.006, so winning_bids dead-letters it as late " +
 			"(55 rows) and the day windows miss them. The join must hold its output watermark back by max(upper, 0)."},
-	{query: "q5", sources: []string{"bid"}, cfg: nexCfg(30_000, 500, 5), oracle: nexmarktest.Q5},
+	{query: "q5", sources: []string{"bid"}, cfg: nexCfg(30_000, 200, 5), oracle: nexmarktest.Q5},
 	{query: "q7", sources: []string{"bid"}, cfg: nexCfg(30_000, 200, 7), oracle: nexmarktest.Q7},
 	{query: "q8", sources: []string{"person", "auction"}, cfg: nexCfg(50_000, 200, 8), oracle: nexmarktest.Q8},
 	{query: "q11", sources: []string{"bid"}, cfg: nexCfg(30_000, 100, 11), oracle: nexmarktest.Q11},
 	// Out of order: bids up to 1.2 s late against maxOutOfOrderness 1 s.
-	{name: "q5-disordered", query: "q5", sources: []string{"bid"}, cfg: nexCfg(30_000, 500, 5), oracle: nexmarktest.Q5, disorder: 1200 * time.Millisecond},
+	{name: "q5-disordered", query: "q5", sources: []string{"bid"}, cfg: nexCfg(30_000, 200, 5), oracle: nexmarktest.Q5, disorder: 1200 * time.Millisecond},
 	{name: "q7-disordered", query: "q7", sources: []string{"bid"}, cfg: nexCfg(30_000, 200, 7), oracle: nexmarktest.Q7, disorder: 1200 * time.Millisecond},
 	{name: "q11-disordered", query: "q11", sources: []string{"bid"}, cfg: nexCfg(30_000, 100, 11), oracle: nexmarktest.Q11, disorder: 1200 * time.Millisecond},
 	{name: "q3-disordered", query: "q3", sources: []string{"person", "auction"}, cfg: nexCfg(50_000, 1_000, 3), oracle: nexmarktest.Q3, disorder: 1200 * time.Millisecond},
