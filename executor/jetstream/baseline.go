@@ -54,7 +54,7 @@ func baselineRun(ctx context.Context, c *Conn, stream string, n, batch int, each
 	}
 	defer c.JS.DeleteConsumer(context.Background(), stream, cons.CachedInfo().Name)
 	start := time.Now()
-	iter, err := cons.Messages(jsapi.PullMaxMessages(2 * batch))
+	iter, err := cons.Messages(jsapi.PullMaxMessages(2*batch), jsapi.PullExpiry(PullExpiry))
 	if err != nil {
 		return 0, err
 	}

@@ -16,6 +16,9 @@ import (
 	"github.com/flowrun/flowrun/udf"
 )
 
+// PullExpiry is how long one pull request of a source stays open.
+const PullExpiry = 5 * time.Second
+
 // DefaultBatch is the number of records a source hands on at most per
 // batch (and fetches ahead).
 const DefaultBatch = 500
@@ -97,8 +100,8 @@ func NewSource(ctx context.Context, c *Conn, job string, node *planner.Node, opt
 		durable = DurableName(job, op.Source)
 	}
 	cc := jsapi.ConsumerConfig{
-		Durable:       durable,
-		AckPolicy:     jsapi.AckAllPolicy,
+		Durable:   durable,
+		AckPolicy: jsapi.AckAllPolicy,
 		// Not the binding limit: the client's buffer (2 batches) and the
 		// inbox (8 batches) bound what is in flight. A tight MaxAckPending
 		// stalled the pull consumer until its 30s pull expiry.
@@ -191,6 +194,10 @@ func (s *Source) Run(ctx context.Context, emit func(executor.Message) error) err
 	in := newInbox(8 * s.opts.Batch)
 	cc, err := s.cons.Consume(in.put,
 		jsapi.PullMaxMessages(2*s.opts.Batch),
+		// Short pull requests: a pull the client believes open but the
+		// server no longer serves costs at most this long (the default, 30s,
+		// showed up as rare 30s stalls under load).
+		jsapi.PullExpiry(PullExpiry),
 		jsapi.ConsumeErrHandler(func(_ jsapi.ConsumeContext, err error) {
 			if ctx.Err() == nil {
 				s.log.Warn("source read", "source", s.op.Source, "err", err)
