@@ -389,25 +389,10 @@ func runTestCase(ctx context.Context, file string, keep bool) (r testResult) {
 		parallelism: tc.Parallelism, batch: 256, dlq: filepath.Join(dir, "dlq.jsonl")}
 	for _, src := range sortedKeys(tc.Inputs) {
 		in := tc.Inputs[src]
-		var path string
-		switch {
-		case in.File != "":
-			if path, err = prepareInput(base, dir, "in-"+src, sources[src], in); err != nil {
-				r.err = fmt.Errorf("input %s: %w", src, err)
-				return
-			}
-		case sources[src] != nil && sources[src].Format == "csv":
-			path = filepath.Join(dir, "in-"+src+".csv")
-			if err := writeCSV(path, sources[src], in.Rows); err != nil {
-				r.err = err
-				return
-			}
-		default:
-			path = filepath.Join(dir, "in-"+src+".jsonl")
-			if err := writeJSONL(path, in.Rows); err != nil {
-				r.err = err
-				return
-			}
+		path, err := prepareInput(base, dir, "in-"+src, sources[src], in)
+		if err != nil {
+			r.err = fmt.Errorf("input %s: %w", src, err)
+			return
 		}
 		f.inputs = append(f.inputs, src+"="+path)
 	}
@@ -476,15 +461,21 @@ func resolvePath(base, p string) string {
 	return filepath.Join(base, p)
 }
 
-// prepareInput returns the file to publish for one input: the file itself,
-// or a copy in dir made by decompressing, cutting (offset, limit),
-// re-quoting and sorting it as the input asks.
+// prepareInput returns the file to publish for one input: its rows written
+// in the source's format, the file itself, or a copy in dir made by
+// decompressing, sorting, cutting (offset, limit) and re-quoting it as the
+// input asks.
 func prepareInput(base, dir, name string, src *spec.Source, in TestInput) (string, error) {
 	if src == nil {
 		return "", errors.New("the job has no such source")
 	}
 	if in.File == "" {
-		return "", errors.New("no file")
+		if src.Format == "csv" {
+			path := filepath.Join(dir, name+".csv")
+			return path, writeCSV(path, src, in.Rows)
+		}
+		path := filepath.Join(dir, name+".jsonl")
+		return path, writeJSONL(path, in.Rows)
 	}
 	if in.Limit < 0 || in.Offset < 0 {
 		return "", errors.New("limit and offset must be ≥ 0")
@@ -1191,6 +1182,7 @@ func writeJUnit(w io.Writer, results []testResult) error {
 		Failure   *failure `xml:"failure,omitempty"`
 		Error     *failure `xml:"error,omitempty"`
 		Skipped   *failure `xml:"skipped,omitempty"`
+		SystemOut string   `xml:"system-out,omitempty"`
 	}
 	type suite struct {
 		Name     string     `xml:"name,attr"`
@@ -1214,7 +1206,8 @@ func writeJUnit(w io.Writer, results []testResult) error {
 			bySuite[name] = s
 			order = append(order, name)
 		}
-		tc := testcase{Name: r.name, Classname: name, Time: strconv.FormatFloat(r.elapsed.Seconds(), 'f', 3, 64)}
+		tc := testcase{Name: r.name, Classname: name, Time: strconv.FormatFloat(r.elapsed.Seconds(), 'f', 3, 64),
+			SystemOut: strings.Join(r.figures, "\n")}
 		switch {
 		case r.err != nil:
 			tc.Error = &failure{Message: "could not run", Text: r.err.Error()}

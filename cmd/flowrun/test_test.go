@@ -196,3 +196,16 @@ func TestFlowrunTestSinksShareStream(t *testing.T) {
 		t.Fatalf("exit %d, want 0; output:\n%s", code, out)
 	}
 }
+
+// TestFlowrunTestTrainStep: a train: step registers a model on the case's
+// store; the job's PREDICT scores with it (version 1), and the JUnit
+// report carries the measured figure.
+func TestFlowrunTestTrainStep(t *testing.T) {
+	code, out := captureRun(t, "test", "-o", "junit", "testdata/trainjob")
+	if code != exitOK {
+		t.Fatalf("exit %d, want 0; output:\n%s", code, out)
+	}
+	if !strings.Contains(out, "<system-out>auc 1.0000 ≥ 0.9</system-out>") {
+		t.Fatalf("JUnit lacks the figure:\n%s", out)
+	}
+}
