@@ -3,9 +3,13 @@ package main
 import (
 	"bytes"
 	"encoding/xml"
+	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // captureRun runs the CLI with args and returns its exit status and what it
@@ -207,5 +211,61 @@ func TestFlowrunTestTrainStep(t *testing.T) {
 	}
 	if !strings.Contains(out, "<system-out>auc 1.0000 ≥ 0.9</system-out>") {
 		t.Fatalf("JUnit lacks the figure:\n%s", out)
+	}
+}
+
+// TestRunSourceNoStall runs a plain 100,000-record CSV job bounded five
+// times; each run should take well under a second or two. About half of
+// the runs stall for one pull expiry (jetstream.PullExpiry, 5 s; 30 s
+// before it was shortened) after the source logs "source read: nats: no
+// heartbeat received", which makes the MovieLens case of flowrun test take
+// 4 to 10 s. Likely cause: the source's Consume callback (inbox.put) blocks
+// while the inbox is full, and nats.go's idle-heartbeat check keeps running
+// during a blocked callback (nats-io/nats.go#1726), so the client gives the
+// pull up as lost and waits for it to expire.
+func TestRunSourceNoStall(t *testing.T) {
+	t.Skip("BLOCKED: executor/jetstream source: intermittent stall of one pull expiry with \"nats: no heartbeat received\" on 100k-record inputs")
+	dir := t.TempDir()
+	var b strings.Builder
+	for i := range 100000 {
+		fmt.Fprintf(&b, "%d\t%d\t%d\t%d\n", i%943, i%1682, 1+i%5, 874724710+i)
+	}
+	in := filepath.Join(dir, "in.tsv")
+	job := filepath.Join(dir, "job.yaml")
+	if err := os.WriteFile(in, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(job, []byte(`apiVersion: flowrun.dev/v1
+kind: Pipeline
+metadata:
+  name: plain
+spec:
+  sources:
+    - name: ratings
+      jetstream: {stream: RATINGS, subjects: ["ratings.>"]}
+      format: csv
+      csv: {delimiter: "\t"}
+      schema: {user_id: bigint, item_id: bigint, rating: double, epoch: bigint}
+  stages:
+    - name: p
+      sql: SELECT user_id, item_id, rating * 2 AS r FROM ratings
+  sinks:
+    - name: out
+      from: p
+      jetstream: {stream: OUT, subject: out.p}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		f := runFlags{store: filepath.Join(dir, fmt.Sprint("store", i)), bounded: true, quiet: true, createStream: true,
+			batch: 256, inputs: []string{"ratings=" + in}}
+		var stderr bytes.Buffer
+		t0 := time.Now()
+		if err := runJob(t.Context(), job, &f, io.Discard, &stderr); err != nil {
+			t.Fatal(err, stderr.String())
+		}
+		if d := time.Since(t0); d > 4*time.Second {
+			t.Errorf("run %d took %v:\n%s", i+1, d.Round(time.Millisecond), stderr.String())
+		}
 	}
 }
