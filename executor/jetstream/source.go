@@ -225,7 +225,7 @@ func (s *Source) Run(ctx context.Context, emit func(executor.Message) error) err
 	lastData := time.Now()
 	var got []jsapi.Msg
 	for {
-		wait := time.Hour
+		wait := time.Second
 		if s.opts.Bounded {
 			wait = 100 * time.Millisecond
 		}
@@ -245,6 +245,7 @@ func (s *Source) Run(ctx context.Context, emit func(executor.Message) error) err
 		case <-in.notify:
 			got = in.take(got)
 		case <-timer.C:
+			got = in.take(got) // never rely on the token alone
 		}
 		if len(got) == 0 {
 			if idleAfter > 0 && !idle && time.Since(lastData) >= idleAfter {
