@@ -629,19 +629,63 @@ func partitionKeys(n Rel) [][]int {
 	case *Join:
 		return [][]int{n.Spec.LeftKeys, n.Spec.RightKeys}
 	case *Clean:
-		if n.Spec.Dedup != nil {
-			return [][]int{namesToIdx(n.Spec.Dedup.Key, n.Input.Schema())}
+		// Each stateful step needs every row of its key in one task: dedup
+		// by its key, imputation by its by: columns (none: one global
+		// statistic), outlier statistics are global. Partitioning by the
+		// columns common to all those keys satisfies every step; no common
+		// column gathers the stage into one task, so the statistics (and the
+		// output) do not depend on the parallelism.
+		var sets [][]string
+		if d := n.Spec.Dedup; d != nil {
+			sets = append(sets, d.Key)
+		}
+		for _, im := range n.Spec.Impute {
+			sets = append(sets, im.By)
+		}
+		if len(n.Spec.Outliers) > 0 {
+			sets = append(sets, nil)
+		}
+		if sets != nil {
+			return [][]int{namesToIdx(commonKey(sets), n.Input.Schema())}
 		}
 	case *Features:
+		// Window features keep state per key; scale, one-hot and TF-IDF
+		// learn global statistics; hashing is stateless.
+		var sets [][]string
 		for _, f := range n.Spec {
-			if f.Window != nil && len(f.Window.Key) > 0 {
-				return [][]int{namesToIdx(f.Window.Key, n.Input.Schema())}
+			switch {
+			case f.Window != nil:
+				sets = append(sets, f.Window.Key)
+			case f.Scale != nil || f.OneHot != nil || f.TFIDF != nil:
+				sets = append(sets, nil)
 			}
+		}
+		if sets != nil {
+			return [][]int{namesToIdx(commonKey(sets), n.Input.Schema())}
 		}
 	case *Train:
 		return [][]int{{}}
 	}
 	return nil
+}
+
+// commonKey returns the names present in every set, in the order of the
+// first: partitioning by them keeps all rows of each set's key together.
+func commonKey(sets [][]string) []string {
+	var out []string
+	for _, name := range sets[0] {
+		all := true
+		for _, s := range sets[1:] {
+			if !slices.Contains(s, name) {
+				all = false
+				break
+			}
+		}
+		if all {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 func columnKeys(keys []Expr) []int {
