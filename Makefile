@@ -26,7 +26,7 @@ generate:
 	$(GO) generate ./...
 
 run: build
-	./$(BIN) version
+	./$(BIN) demo
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -47,7 +47,8 @@ the JetStream store and the JSON lines the sinks wrote.`,
 			if cfg.Count <= 0 || cfg.Users <= 0 {
 				return usageError{fmt.Errorf("--count and --users must be positive")}
 			}
-			return runDemo(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), cfg, dir, job, threshold)
+			_, err := runDemo(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), cfg, dir, job, threshold, false)
+			return err
 		},
 	}
 	f := c.Flags()
@@ -60,60 +61,63 @@ the JetStream store and the JSON lines the sinks wrote.`,
 	return c
 }
 
-func runDemo(ctx context.Context, stdout, stderr io.Writer, cfg gen.TxConfig, dir, job string, threshold float64) error {
+// runDemo generates the data, runs the job and returns what it measured.
+func runDemo(ctx context.Context, stdout, stderr io.Writer, cfg gen.TxConfig, dir, job string, threshold float64, quiet bool) (*demoReport, error) {
 	if _, err := os.Stat(job); err != nil {
-		return userError{fmt.Errorf("the demo job %s: %w (run from the repository root, or pass --job)", job, err)}
+		return nil, userError{fmt.Errorf("the demo job %s: %w (run from the repository root, or pass --job)", job, err)}
 	}
 	data := filepath.Join(dir, "data")
 	store := filepath.Join(dir, "store")
 	out := filepath.Join(dir, "out")
 	if err := os.RemoveAll(store); err != nil {
-		return userError{err}
+		return nil, userError{err}
 	}
 	for _, d := range []string{data, out} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
-			return userError{err}
+			return nil, userError{err}
 		}
 	}
 	fmt.Fprintf(stdout, "generating %d transactions for %d card holders ...\n", cfg.Count, cfg.Users)
 	txs, labels := gen.Transactions(cfg)
 	txFile, labelFile := filepath.Join(data, "tx.jsonl"), filepath.Join(data, "labels.jsonl")
 	if err := writeFile(txFile, func(f *os.File) error { return gen.WriteTxJSONL(f, txs, false) }); err != nil {
-		return err
+		return nil, err
 	}
 	if err := writeFile(labelFile, func(f *os.File) error { return gen.WriteLabelsJSONL(f, labels) }); err != nil {
-		return err
+		return nil, err
 	}
 	fmt.Fprintf(stdout, "running %s on an embedded JetStream (store %s) ...\n", job, store)
 	scoresFile, alertsFile := filepath.Join(out, "scores.jsonl"), filepath.Join(out, "alerts.jsonl")
 	f := runFlags{store: store, bounded: true, createStream: true, batch: 512,
 		inputs:  []string{"tx=" + txFile, "labels=" + labelFile},
 		outputs: []string{"scores=" + scoresFile, "alerts=" + alertsFile},
-		dlq:     filepath.Join(out, "dlq.jsonl")}
+		dlq:     filepath.Join(out, "dlq.jsonl"), quiet: quiet}
 	start := time.Now()
 	if err := runJob(ctx, job, &f, stdout, stderr); err != nil {
-		return err
+		return nil, err
 	}
 	elapsed := time.Since(start)
 	scores, err := readJSONL(scoresFile)
 	if err != nil {
-		return userError{err}
+		return nil, userError{err}
 	}
 	alerts, err := readJSONL(alertsFile)
 	if err != nil {
-		return userError{err}
+		return nil, userError{err}
 	}
 	rep := fraudReport(txs, scores, alerts, threshold)
 	rep.elapsed = elapsed
 	rep.print(stdout)
-	fmt.Fprintf(stdout, `
-Inspect the results:
-  head %s                       # every scored transaction
-  head %s                       # the alerts sink
-  flowrun models list --store %s        # the model versions the job published
-  flowrun models get fraud --store %s
-`, scoresFile, alertsFile, store, store)
-	return nil
+	fmt.Fprintf(stdout, "\nInspect the results:\n")
+	for _, l := range [][2]string{
+		{"head " + scoresFile, "every scored transaction"},
+		{"head " + alertsFile, "what the alerts sink published"},
+		{os.Args[0] + " models list --store " + store, "the model versions the job published"},
+		{os.Args[0] + " models get fraud --store " + store, "one model's metrics and history"},
+	} {
+		fmt.Fprintf(stdout, "  %-58s # %s\n", l[0], l[1])
+	}
+	return rep, nil
 }
 
 // demoReport is what the demo measured against the generator's truth.

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"math"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -51,5 +52,42 @@ func TestFraudReport(t *testing.T) {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, b.String())
 		}
+	}
+}
+
+// TestDemoEndToEnd runs the fraud-detection job of `make run` over a
+// generated stream on an embedded JetStream and checks what it achieves
+// against the generator's ground truth.
+func TestDemoEndToEnd(t *testing.T) {
+	cfg := gen.DefaultTxConfig()
+	cfg.Count = 30_000
+	var out, errOut bytes.Buffer
+	dir := t.TempDir()
+	r, err := runDemo(t.Context(), &out, &errOut, cfg, dir, "../../pipelines/fraud-detection/pipeline.yaml", 0.5, true)
+	if err != nil {
+		t.Fatalf("demo: %v\n%s\n%s", err, out.String(), errOut.String())
+	}
+	t.Logf("\n%s", out.String())
+	// Every transaction is scored exactly once (dedup, nothing late).
+	if r.scored+r.unscored != cfg.Count {
+		t.Errorf("scored %d + unscored %d, want %d", r.scored, r.unscored, cfg.Count)
+	}
+	if r.unscored > 2000 {
+		t.Errorf("%d transactions scored before the first model version; warmup is 200 labelled rows", r.unscored)
+	}
+	// The online model must be useful: fraud is ~1.3% of transactions.
+	if r.auc < 0.9 {
+		t.Errorf("ROC AUC %.3f, want >= 0.9", r.auc)
+	}
+	if r.alerts == 0 || float64(r.alertsTrue)/float64(r.alerts) < 0.8 {
+		t.Errorf("alerts %d with %d true: precision below 0.8", r.alerts, r.alertsTrue)
+	}
+	if float64(r.flaggedTrue)/float64(r.frauds) < 0.3 {
+		t.Errorf("recall %d/%d below 0.3", r.flaggedTrue, r.frauds)
+	}
+	// Generated input is clean and within maxOutOfOrderness: nothing may
+	// be dead-lettered (no late rows at the joins and windows).
+	if dl, err := readJSONL(filepath.Join(dir, "out", "dlq.jsonl")); err != nil || len(dl) > 0 {
+		t.Errorf("dead letters: %v %d, first %v", err, len(dl), dl[:min(1, len(dl))])
 	}
 }
