@@ -194,7 +194,6 @@ func TestCheckMetricErrors(t *testing.T) {
 // checking that it covers the subject), so the second sink fails with
 // "nats: no response from stream".
 func TestFlowrunTestSinksShareStream(t *testing.T) {
-	t.Skip("BLOCKED: executor/jetstream.Conn.EnsureStream does not add a sink's subject to an existing stream (two sinks on one stream: \"publish to out.errors: nats: no response from stream\")")
 	code, out := captureRun(t, "test", "testdata/shared-stream")
 	if code != exitOK {
 		t.Fatalf("exit %d, want 0; output:\n%s", code, out)

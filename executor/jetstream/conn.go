@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -58,6 +59,8 @@ type Conn struct {
 
 	pubErrs atomic.Int64
 	pubErr  atomic.Pointer[error] // first failed async publish
+
+	streamMu sync.Mutex // serializes EnsureStream's read-modify-write of a stream's subjects
 }
 
 // DefaultStoreDir is the embedded server's store when none is given.
@@ -260,9 +263,11 @@ func DefaultSubjects(stream string) []string {
 // (create true); an existing stream is left as it is. With create false a
 // missing stream is ErrNoStream.
 func (c *Conn) EnsureStream(ctx context.Context, name string, subjects []string, create bool) (jsapi.Stream, error) {
+	c.streamMu.Lock()
+	defer c.streamMu.Unlock()
 	s, err := c.JS.Stream(ctx, name)
 	if err == nil {
-		return s, nil
+		return c.addSubjects(ctx, s, subjects, create)
 	}
 	if !errors.Is(err, jsapi.ErrStreamNotFound) {
 		return nil, fmt.Errorf("jetstream: stream %s: %w", name, err)
@@ -287,4 +292,61 @@ func (c *Conn) EnsureStream(ctx context.Context, name string, subjects []string,
 	}
 	c.log.Info("stream created", "stream", name, "subjects", subjects)
 	return s, nil
+}
+
+// addSubjects makes an existing stream take every subject of subjects
+// (several sources or sinks may share one stream with different
+// subjects). A subject already matched by one of the stream's subjects is
+// left alone; the others are added when create is set, else it is an error.
+func (c *Conn) addSubjects(ctx context.Context, s jsapi.Stream, subjects []string, create bool) (jsapi.Stream, error) {
+	cfg := s.CachedInfo().Config
+	var missing []string
+	for _, subj := range subjects {
+		covered := false
+		for _, have := range cfg.Subjects {
+			if subjectCovers(have, subj) {
+				covered = true
+				break
+			}
+		}
+		if !covered {
+			missing = append(missing, subj)
+		}
+	}
+	if len(missing) == 0 {
+		return s, nil
+	}
+	if !create {
+		return nil, fmt.Errorf("%w: stream %s does not take subjects %v (add them, or run with --create-streams)", ErrNoStream, cfg.Name, missing)
+	}
+	cfg.Subjects = append(cfg.Subjects, missing...)
+	s, err := c.JS.UpdateStream(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: add subjects %v to stream %s: %w", missing, cfg.Name, err)
+	}
+	c.log.Info("stream subjects added", "stream", cfg.Name, "subjects", missing)
+	return s, nil
+}
+
+// subjectCovers reports whether every subject matching pattern sub also
+// matches pattern have (NATS wildcards: * one token, > the rest).
+func subjectCovers(have, sub string) bool {
+	ht, st := strings.Split(have, "."), strings.Split(sub, ".")
+	for i, h := range ht {
+		if h == ">" {
+			return i < len(st)
+		}
+		if i >= len(st) {
+			return false
+		}
+		switch {
+		case h == "*":
+			if st[i] == ">" {
+				return false
+			}
+		case h != st[i]:
+			return false
+		}
+	}
+	return len(ht) == len(st)
 }
