@@ -356,6 +356,7 @@ func runJob(ctx context.Context, path string, f *runFlags, stdout, stderr io.Wri
 		}
 		return err
 	}
+	defer e.MLClose() // before conn.Close: the model registry uses the connection
 	for _, line := range e.Describe() {
 		log.Debug("tasks", "group", line)
 	}
@@ -393,6 +394,9 @@ func runJob(ctx context.Context, path string, f *runFlags, stdout, stderr io.Wri
 			w = stderr
 		}
 		writeSummary(w, e.Stats(), elapsed)
+		if ms := e.MLSummary(); ms != nil {
+			ms.WriteText(w)
+		}
 	}
 	return nil
 }

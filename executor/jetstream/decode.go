@@ -666,7 +666,11 @@ func parseTime(s string) (int64, bool) {
 
 // ---- CSV ----
 
-// splitCSV splits one CSV record (RFC 4180 quoting) into d.fields.
+// splitCSV splits one CSV record into d.fields. Quoting follows RFC 4180
+// leniently (like encoding/csv's LazyQuotes): a field that starts with a
+// quote is quoted ("" is a quote inside it); a quote elsewhere in a field,
+// or a quoted field followed by anything but the delimiter, is kept as
+// literal text. Only an unterminated quoted field is an error.
 func (d *Decoder) splitCSV(data []byte) *DecodeError {
 	d.fields = d.fields[:0]
 	d.quoted = d.quoted[:0]
@@ -675,54 +679,64 @@ func (d *Decoder) splitCSV(data []byte) *DecodeError {
 	}
 	i := 0
 	for {
+		start := i
 		if i < len(data) && data[i] == '"' {
-			i++
-			var buf []byte
-			start := i
-			for {
+			if field, next, ok := d.quotedField(data, i); ok {
+				d.fields = append(d.fields, field)
+				d.quoted = append(d.quoted, true)
+				i = next
 				if i >= len(data) {
-					return decodeErr("invalid CSV: unterminated quoted field")
+					return nil
 				}
-				if data[i] == '"' {
-					if i+1 < len(data) && data[i+1] == '"' {
-						if buf == nil {
-							buf = make([]byte, 0, i-start+16)
-						}
-						buf = append(buf, data[start:i+1]...)
-						i += 2
-						start = i
-						continue
-					}
-					break
-				}
-				i++
+				i++ // delimiter
+				continue
+			} else if next < 0 {
+				return decodeErr("invalid CSV: unterminated quoted field %d", len(d.fields)+1)
 			}
-			field := data[start:i]
-			if buf != nil {
-				field = append(buf, field...)
-			}
-			i++ // closing quote
-			d.fields = append(d.fields, field)
-			d.quoted = append(d.quoted, true)
-			if i < len(data) && data[i] != d.delim {
-				return decodeErr("invalid CSV: %q after a quoted field", data[i])
-			}
-		} else {
-			start := i
-			for i < len(data) && data[i] != d.delim {
-				if data[i] == '"' {
-					return decodeErr("invalid CSV: bare quote in field %d", len(d.fields)+1)
-				}
-				i++
-			}
-			d.fields = append(d.fields, data[start:i])
-			d.quoted = append(d.quoted, false)
 		}
+		for i < len(data) && data[i] != d.delim {
+			i++
+		}
+		d.fields = append(d.fields, data[start:i])
+		d.quoted = append(d.quoted, false)
 		if i >= len(data) {
 			return nil
 		}
 		i++ // delimiter
 	}
+}
+
+// quotedField parses the quoted field at data[i] == '"'. ok is false when
+// the closing quote is not followed by the delimiter or the end (then the
+// field is literal text); next is -1 when the quote is never closed.
+func (d *Decoder) quotedField(data []byte, i int) (field []byte, next int, ok bool) {
+	i++
+	var buf []byte
+	start := i
+	for {
+		if i >= len(data) {
+			return nil, -1, false
+		}
+		if data[i] == '"' {
+			if i+1 < len(data) && data[i+1] == '"' {
+				buf = append(buf, data[start:i+1]...)
+				i += 2
+				start = i
+				continue
+			}
+			break
+		}
+		i++
+	}
+	field = data[start:i]
+	if buf != nil {
+		field = append(buf, field...)
+	}
+	i++ // closing quote
+	if i < len(data) && data[i] != d.delim {
+		return nil, i, false
+	}
+	return field, i, true
 }
 
 func (d *Decoder) decodeCSV(data []byte, row udf.Row) *DecodeError {

@@ -113,7 +113,11 @@ func TestDecodeCSV(t *testing.T) {
 		{"quotes and nulls", `2,"x, ""y""",3,,5,`,
 			udf.Row{udf.Int(2), udf.Str(`x, "y"`), udf.Float(3), udf.Null, udf.Time(5), udf.Null}, "", ""},
 		{"field count", `1,a,1.5`, nil, executor.ClassDecode, "CSV record has 3 fields, want 6"},
-		{"bare quote", `1,a"b,1,,5,`, nil, executor.ClassDecode, "invalid CSV: bare quote in field 2"},
+		{"literal quotes", `3,a"b,1,,5,`,
+			udf.Row{udf.Int(3), udf.Str(`a"b`), udf.Float(1), udf.Null, udf.Time(5), udf.Null}, "", ""},
+		{"quoted then text", `4,"x" y,1,,5,`,
+			udf.Row{udf.Int(4), udf.Str(`"x" y`), udf.Float(1), udf.Null, udf.Time(5), udf.Null}, "", ""},
+		{"unterminated quote", `5,"abc,1,,5,`, nil, executor.ClassDecode, "invalid CSV: unterminated quoted field 2"},
 		{"wrong type", `x,a,1,,5,`, nil, executor.ClassType, `column "id": want bigint, got "x"`},
 		{"empty not nullable", `1,a,,,5,`, nil, executor.ClassType, `column "amount": empty (not nullable)`},
 	}
