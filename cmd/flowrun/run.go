@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -416,12 +417,16 @@ func publishInput(ctx context.Context, conn *jetstream.Conn, op *planner.SourceO
 		return userError{err}
 	}
 	skip := 0
+	r := bufio.NewReaderSize(fh, 1<<20)
 	if op.Format == "csv" && op.CSV.Header {
+		if err := checkCSVHeader(r, op); err != nil {
+			return userError{fmt.Errorf("--input %s=%s: %w", op.Source, file, err)}
+		}
 		skip = 1
 	}
 	subject := jetstream.InputSubject(op.Stream, op.Subjects)
 	t0 := time.Now()
-	n, err := conn.PublishLines(ctx, subject, bufio.NewReaderSize(fh, 1<<20), skip)
+	n, err := conn.PublishLines(ctx, subject, r, skip)
 	if err != nil {
 		return fmt.Errorf("--input %s: %w", op.Source, err)
 	}
@@ -487,4 +492,35 @@ func writeSummary(w io.Writer, stats []engine.StageStats, elapsed time.Duration)
 	tw.Flush()
 	rate := float64(in) / max(elapsed.Seconds(), 1e-9)
 	fmt.Fprintf(w, "%d records in %v (%.0f records/s)\n", in, elapsed.Round(time.Millisecond), rate)
+}
+
+// checkCSVHeader makes sure the header line of a CSV input names the
+// declared columns in their order: records are published as they are and
+// decoded by position.
+func checkCSVHeader(r *bufio.Reader, op *planner.SourceOp) error {
+	line, err := r.Peek(64 << 10) // a short file: all of it, with io.EOF
+	if len(line) == 0 && err != nil {
+		return nil // empty file
+	}
+	if i := bytes.IndexByte(line, '\n'); i >= 0 {
+		line = line[:i]
+	}
+	delim := ","
+	if op.CSV.Delimiter != "" {
+		delim = op.CSV.Delimiter
+	}
+	got := strings.Split(strings.TrimRight(string(line), "\r"), delim)
+	var want []string
+	for _, c := range op.Decl {
+		want = append(want, c.Name)
+	}
+	if len(got) != len(want) {
+		return fmt.Errorf("header has %d columns (%s), the source declares %d (%s)", len(got), strings.Join(got, delim), len(want), strings.Join(want, delim))
+	}
+	for i := range got {
+		if strings.Trim(strings.TrimSpace(got[i]), `"`) != want[i] {
+			return fmt.Errorf("header column %d is %q, the source declares %q there (columns are read by position)", i+1, got[i], want[i])
+		}
+	}
+	return nil
 }

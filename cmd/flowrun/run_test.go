@@ -199,3 +199,46 @@ func TestRunUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestRunCSVInput(t *testing.T) {
+	job := `apiVersion: flowrun.dev/v1
+kind: Pipeline
+metadata:
+  name: csvjob
+spec:
+  sources:
+    - name: ev
+      jetstream: {stream: EV}
+      format: csv
+      csv: {header: true}
+      schema:
+        k: string
+        n: bigint
+  stages:
+    - name: big
+      sql: SELECT k, n * 10 AS n10 FROM ev WHERE n > 1
+  sinks:
+    - name: out
+      from: big
+      jetstream: {stream: EVOUT, subject: evout.big}
+`
+	dir := t.TempDir()
+	path := filepath.Join(dir, "job.yaml")
+	good := filepath.Join(dir, "good.csv")
+	bad := filepath.Join(dir, "bad.csv")
+	out := filepath.Join(dir, "out.jsonl")
+	for f, s := range map[string]string{path: job, good: "k,n\na,1\n\"b, \"\"q\"\"\",2\r\nc,x\n", bad: "n,k\n1,a\n"} {
+		if err := os.WriteFile(f, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code := run([]string{"run", path, "--store", filepath.Join(dir, "s1"), "--input", "ev=" + bad, "--bounded", "--quiet"}); code != exitUser {
+		t.Fatalf("header in another order: exit %d, want %d", code, exitUser)
+	}
+	if code := run([]string{"run", path, "--store", filepath.Join(dir, "s2"), "--input", "ev=" + good, "--output", "out=" + out, "--bounded", "--quiet"}); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if got := readLines(t, out); !slices.Equal(got, []string{`{"k":"b, \"q\"","n10":20}`}) {
+		t.Fatalf("output %q", got)
+	}
+}
