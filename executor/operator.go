@@ -120,3 +120,13 @@ func NewStats(stage string) *Stats {
 	s.EventTime.Store(MinWatermark)
 	return s
 }
+
+// WatermarkHolder is implemented by an operator whose output rows may carry
+// event times behind its input watermark: an interval join emits a left row
+// (with the left row's event time) when a right row up to the join's upper
+// bound later arrives. The runtime passes HoldWatermark(wm) instead of wm to
+// the operators after it and downstream, so rows it emits later are not
+// late there. HoldWatermark must be monotone in wm.
+type WatermarkHolder interface {
+	HoldWatermark(wm int64) int64
+}

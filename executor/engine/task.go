@@ -280,24 +280,31 @@ func (t *task) advance(wm int64) error {
 		return nil
 	}
 	t.wm = wm
+	// cur is the watermark of operator i's input: an operator that holds
+	// back its output watermark (executor.WatermarkHolder) lowers it for
+	// the operators after it and downstream.
+	cur := wm
 	for i, r := range t.ops {
 		if r.op != nil {
-			if err := r.op.OnWatermark(wm, &r.col); err != nil {
+			if err := r.op.OnWatermark(cur, &r.col); err != nil {
 				return fmt.Errorf("%s %s: watermark: %w", r.ni.node.Op.Name(), r.ni.node.Stage, err)
 			}
 			if err := t.flush(i); err != nil {
 				return err
 			}
+			if h, ok := r.op.(executor.WatermarkHolder); ok && cur != executor.MaxWatermark {
+				cur = min(cur, h.HoldWatermark(cur))
+			}
 		}
 		if !r.ni.isSrc {
-			r.ni.stats.EventTime.Store(wm)
+			r.ni.stats.EventTime.Store(cur)
 		}
 	}
 	if wm == executor.MaxWatermark {
 		return nil // end-of-input follows
 	}
 	t.idle = false
-	return t.forward(executor.Message{Kind: executor.MsgWatermark, Watermark: wm})
+	return t.forward(executor.Message{Kind: executor.MsgWatermark, Watermark: cur})
 }
 
 // finish ends the task after end-of-input on every input: each operator in

@@ -263,6 +263,20 @@ func (j *Join) emit(l, r *stored, out executor.Collector) (bool, error) {
 func (j *Join) limitReason() string { return j.lim.LimitReason(j.stage) }
 
 // OnWatermark implements executor.Operator.
+// HoldWatermark implements executor.WatermarkHolder: an interval join
+// emits a left row (with its event time) when a right row up to Upper
+// later arrives, so its output watermark trails the input by Upper. Left
+// rows without a partner are emitted when the watermark passes
+// l.ts + Upper, before the held watermark passes l.ts.
+func (j *Join) HoldWatermark(wm int64) int64 {
+	if j.kind == planner.IntervalJoin && j.upper > 0 {
+		return wm - j.upper
+	}
+	return wm
+}
+
+var _ executor.WatermarkHolder = (*Join)(nil)
+
 func (j *Join) OnWatermark(wm int64, out executor.Collector) error {
 	if wm <= j.wm {
 		return nil
