@@ -290,66 +290,16 @@ func isWord(s string) bool {
 	return true
 }
 
-// suggest returns the candidate closest to s by edit distance (ignoring
-// case), or "" when none is close enough to be a likely misspelling.
-func suggest(s string, candidates []string) string {
-	best, bestD := "", 1<<30
-	ls := strings.ToLower(s)
-	for _, c := range candidates {
-		d := levenshtein(ls, strings.ToLower(c))
-		if d < bestD {
-			best, bestD = c, d
-		}
-	}
-	limit := 2
-	if len(s) <= 3 {
-		limit = 1
-	}
-	if len(s) >= 8 {
-		limit = 3
-	}
-	if best == "" || bestD > limit {
-		return ""
-	}
-	return best
-}
-
 // didYouMean returns a hint naming the closest candidate, or listing the
 // candidates when there are few.
 func didYouMean(s string, candidates []string) string {
-	if c := suggest(s, candidates); c != "" {
+	if c := spec.Suggest(s, candidates); c != "" {
 		return fmt.Sprintf("did you mean %q?", c)
 	}
 	if len(candidates) > 0 && len(candidates) <= 8 {
 		return "known: " + strings.Join(candidates, ", ")
 	}
 	return ""
-}
-
-func levenshtein(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		if a == b {
-			return 0
-		}
-		return 1 << 20
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := 1
-			if a[i-1] == b[j-1] {
-				c = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // isKind reports whether d is of kind k.

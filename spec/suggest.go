@@ -5,9 +5,10 @@ import (
 	"strings"
 )
 
-// suggest returns the candidate closest to s by edit distance (ignoring
-// case), or "" when none is close enough to be a likely misspelling.
-func suggest(s string, candidates []string) string {
+// Suggest returns the candidate closest to s by edit distance (ignoring
+// case), or "" when none is close enough to be a likely misspelling (or s
+// is itself a candidate). The planner's hints use it too.
+func Suggest(s string, candidates []string) string {
 	best, bestD := "", 1<<30
 	ls := strings.ToLower(s)
 	for _, c := range candidates {
@@ -31,7 +32,7 @@ func suggest(s string, candidates []string) string {
 
 // didYouMean returns the hint text for a likely misspelling of s, or "".
 func didYouMean(s string, candidates []string) string {
-	if c := suggest(s, candidates); c != "" {
+	if c := Suggest(s, candidates); c != "" {
 		return fmt.Sprintf("did you mean %q?", c)
 	}
 	return ""
