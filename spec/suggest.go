@@ -12,7 +12,7 @@ func Suggest(s string, candidates []string) string {
 	best, bestD := "", 1<<30
 	ls := strings.ToLower(s)
 	for _, c := range candidates {
-		d := levenshtein(ls, strings.ToLower(c))
+		d := EditDistance(ls, strings.ToLower(c))
 		if d < bestD {
 			best, bestD = c, d
 		}
@@ -38,8 +38,9 @@ func didYouMean(s string, candidates []string) string {
 	return ""
 }
 
-// levenshtein is the edit distance between a and b (in bytes).
-func levenshtein(a, b string) int {
+// EditDistance is the Levenshtein distance between a and b in bytes
+// (strings over 64 bytes are only compared for equality).
+func EditDistance(a, b string) int {
 	if len(a) > 64 || len(b) > 64 {
 		if a == b {
 			return 0

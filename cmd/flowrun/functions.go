@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/flowrun/flowrun/spec"
 	"github.com/flowrun/flowrun/udf"
 )
 
@@ -144,7 +145,7 @@ func closestNames(name string, names []string) []string {
 	}
 	var cs []cand
 	for _, n := range names {
-		d := editDistance(name, n)
+		d := spec.EditDistance(name, n)
 		if strings.HasPrefix(n, name) && len(name) >= 3 {
 			d = min(d, 1)
 		} else if strings.Contains(n, name) && len(name) >= 4 {
@@ -167,23 +168,3 @@ func closestNames(name string, names []string) []string {
 	return out
 }
 
-// editDistance is the Levenshtein distance of a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
