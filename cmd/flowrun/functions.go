@@ -167,4 +167,3 @@ func closestNames(name string, names []string) []string {
 	}
 	return out
 }
-
