@@ -116,7 +116,7 @@ type Column struct {
 type EventTime struct {
 	Column            string   `json:"column" doc:"A timestamp column of the schema."`
 	MaxOutOfOrderness Duration `json:"maxOutOfOrderness,omitempty" doc:"Watermark = max event time seen - this." default:"0s"`
-	IdleTimeout       Duration `json:"idleTimeout,omitempty" doc:"An input with no data for this long stops holding the watermark back. 0 = never."`
+	IdleTimeout       Duration `json:"idleTimeout,omitempty" doc:"A live source whose stream has no new data for this long is idle and stops holding the watermark back (a backlog is never idle; a bounded run never goes idle). 0 = never."`
 	AllowedLateness   Duration `json:"allowedLateness,omitempty" doc:"Rows older than watermark - this are late (dead-lettered with class late)."`
 	Pos               Pos      `json:"-"`
 }

@@ -209,23 +209,32 @@ func (t *task) handle(env envelope) error {
 	return nil
 }
 
-// minWatermark is the minimum watermark over inputs that are not idle
-// (ended inputs count as +inf). When every input is idle it is the maximum
-// over all inputs (as Flink's StatusWatermarkValve does): the last input to
-// go idle no longer holds back the others' progress.
+// minWatermark is the minimum watermark over inputs that are neither idle
+// nor ended (every input ended: +inf). When every open input is idle it is
+// the maximum over those (as Flink's StatusWatermarkValve does): the last
+// input to go idle no longer holds back the others' progress. An ended
+// input never counts there: its +inf must not fire the windows of inputs
+// that are merely quiet.
 func (t *task) minWatermark() int64 {
-	wm, any := executor.MaxWatermark, false
-	hi := executor.MinWatermark
+	wm, active := executor.MaxWatermark, false
+	hi, open := executor.MinWatermark, false
 	for i := range t.slots {
 		s := &t.slots[i]
-		hi = max(hi, s.wm)
-		if s.idle && !s.ended {
+		if s.ended {
 			continue
 		}
-		any = true
+		open = true
+		hi = max(hi, s.wm)
+		if s.idle {
+			continue
+		}
+		active = true
 		wm = min(wm, s.wm)
 	}
-	if !any {
+	switch {
+	case !open:
+		return executor.MaxWatermark
+	case !active:
 		return hi
 	}
 	return wm

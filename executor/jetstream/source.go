@@ -248,10 +248,20 @@ func (s *Source) Run(ctx context.Context, emit func(executor.Message) error) err
 			got = in.take(got) // never rely on the token alone
 		}
 		if len(got) == 0 {
-			if idleAfter > 0 && !idle && time.Since(lastData) >= idleAfter {
-				idle = true
-				if err := emit(executor.Message{Kind: executor.MsgIdle}); err != nil {
-					return err
+			// Idle means the stream has no new data, not that delivery is
+			// slow: a bounded source replays a fixed range and is never
+			// idle, and a live source with records still pending in its
+			// stream has a backlog (under load, or after a stalled pull)
+			// and must keep holding the watermark back, or its rows would
+			// arrive late downstream.
+			if idleAfter > 0 && !idle && !s.opts.Bounded && time.Since(lastData) >= idleAfter {
+				if n, err := s.Pending(ctx); err == nil && n > 0 {
+					lastData = time.Now()
+				} else {
+					idle = true
+					if err := emit(executor.Message{Kind: executor.MsgIdle}); err != nil {
+						return err
+					}
 				}
 			}
 			if s.opts.Bounded {
