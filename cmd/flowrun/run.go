@@ -419,8 +419,12 @@ func publishInput(ctx context.Context, conn *jetstream.Conn, op *planner.SourceO
 	skip := 0
 	r := bufio.NewReaderSize(fh, 1<<20)
 	if op.Format == "csv" && op.CSV.Header {
-		if err := checkCSVHeader(r, op); err != nil {
+		warn, err := checkCSVHeader(r, op)
+		if err != nil {
 			return userError{fmt.Errorf("--input %s=%s: %w", op.Source, file, err)}
+		}
+		if warn != "" {
+			log.Warn("input header differs from the schema", "source", op.Source, "file", file, "detail", warn)
 		}
 		skip = 1
 	}
@@ -494,13 +498,15 @@ func writeSummary(w io.Writer, stats []engine.StageStats, elapsed time.Duration)
 	fmt.Fprintf(w, "%d records in %v (%.0f records/s)\n", in, elapsed.Round(time.Millisecond), rate)
 }
 
-// checkCSVHeader makes sure the header line of a CSV input names the
-// declared columns in their order: records are published as they are and
-// decoded by position.
-func checkCSVHeader(r *bufio.Reader, op *planner.SourceOp) error {
-	line, err := r.Peek(64 << 10) // a short file: all of it, with io.EOF
-	if len(line) == 0 && err != nil {
-		return nil // empty file
+// checkCSVHeader checks the header line of a CSV input against the
+// declared columns: records are published as they are and decoded by
+// position, so a different number of columns is an error. Different names
+// (compared ignoring case, quotes and punctuation) are only a warning: a
+// schema may rename the columns of a file it reads.
+func checkCSVHeader(r *bufio.Reader, op *planner.SourceOp) (warning string, err error) {
+	line, perr := r.Peek(64 << 10) // a short file: all of it, with io.EOF
+	if len(line) == 0 && perr != nil {
+		return "", nil // empty file
 	}
 	if i := bytes.IndexByte(line, '\n'); i >= 0 {
 		line = line[:i]
@@ -515,12 +521,27 @@ func checkCSVHeader(r *bufio.Reader, op *planner.SourceOp) error {
 		want = append(want, c.Name)
 	}
 	if len(got) != len(want) {
-		return fmt.Errorf("header has %d columns (%s), the source declares %d (%s)", len(got), strings.Join(got, delim), len(want), strings.Join(want, delim))
+		return "", fmt.Errorf("header has %d columns (%s), the source declares %d (%s)", len(got), strings.Join(got, delim), len(want), strings.Join(want, delim))
 	}
+	norm := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			switch {
+			case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+				return r
+			case r >= 'A' && r <= 'Z':
+				return r + 'a' - 'A'
+			}
+			return -1
+		}, s)
+	}
+	var diff []string
 	for i := range got {
-		if strings.Trim(strings.TrimSpace(got[i]), `"`) != want[i] {
-			return fmt.Errorf("header column %d is %q, the source declares %q there (columns are read by position)", i+1, got[i], want[i])
+		if norm(got[i]) != norm(want[i]) {
+			diff = append(diff, fmt.Sprintf("column %d is %s in the file, %s in the schema", i+1, strings.TrimSpace(got[i]), want[i]))
 		}
 	}
-	return nil
+	if len(diff) > 0 {
+		return strings.Join(diff, "; ") + " (columns are read by position)", nil
+	}
+	return "", nil
 }
