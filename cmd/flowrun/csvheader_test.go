@@ -19,6 +19,7 @@ func TestCheckCSVHeader(t *testing.T) {
 		{`"ID","LIMIT_BAL","Default-Next"` + "\r\n", false, false}, // case, quotes, punctuation
 		{"id,limit,default.payment.next.month\n", true, false},     // renamed by the schema
 		{"id,limit_bal\n", false, true},                            // a column short
+		{"id,default_next,limit_bal\n", false, true},               // declared columns swapped
 	} {
 		warn, err := checkCSVHeader(bufio.NewReader(strings.NewReader(c.header)), op)
 		if (warn != "") != c.warn || (err != nil) != c.error {

@@ -500,9 +500,10 @@ func writeSummary(w io.Writer, stats []engine.StageStats, elapsed time.Duration)
 
 // checkCSVHeader checks the header line of a CSV input against the
 // declared columns: records are published as they are and decoded by
-// position, so a different number of columns is an error. Different names
-// (compared ignoring case, quotes and punctuation) are only a warning: a
-// schema may rename the columns of a file it reads.
+// position, so a different number of columns, or a declared column at
+// another position, is an error. Other names (compared ignoring case,
+// quotes and punctuation) are only a warning: a schema may rename the
+// columns of a file it reads.
 func checkCSVHeader(r *bufio.Reader, op *planner.SourceOp) (warning string, err error) {
 	line, perr := r.Peek(64 << 10) // a short file: all of it, with io.EOF
 	if len(line) == 0 && perr != nil {
@@ -534,11 +535,22 @@ func checkCSVHeader(r *bufio.Reader, op *planner.SourceOp) (warning string, err 
 			return -1
 		}, s)
 	}
+	pos := map[string]int{}
+	for i, w := range want {
+		pos[norm(w)] = i
+	}
 	var diff []string
 	for i := range got {
-		if norm(got[i]) != norm(want[i]) {
-			diff = append(diff, fmt.Sprintf("column %d is %s in the file, %s in the schema", i+1, strings.TrimSpace(got[i]), want[i]))
+		g := norm(got[i])
+		if g == norm(want[i]) {
+			continue
 		}
+		if j, ok := pos[g]; ok {
+			// The file has the column, at another position: decoding by
+			// position would put it in the wrong column.
+			return "", fmt.Errorf("header column %d is %s, which the source declares as column %d (columns are read by position: reorder the schema or the file)", i+1, strings.TrimSpace(got[i]), j+1)
+		}
+		diff = append(diff, fmt.Sprintf("column %d is %s in the file, %s in the schema", i+1, strings.TrimSpace(got[i]), want[i]))
 	}
 	if len(diff) > 0 {
 		return strings.Join(diff, "; ") + " (columns are read by position)", nil
