@@ -3,8 +3,6 @@ package aggregate
 import (
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/flowrun/flowrun/executor"
 	"github.com/flowrun/flowrun/executor/eval"
@@ -37,7 +35,7 @@ type GroupAgg struct {
 
 	keyBuf  []byte
 	keyVals []udf.Value
-	alloc   rowAlloc
+	alloc   state.RowAlloc
 }
 
 var _ executor.Operator = (*GroupAgg)(nil)
@@ -127,14 +125,14 @@ func (g *GroupAgg) processRow(row udf.Row, out executor.Collector) error {
 	}
 	s := &e.V
 	if created {
-		s.keys = ownValues(g.keyVals)
+		s.keys = state.OwnValues(g.keyVals)
 		s.hash = state.HashString(e.Key)
 		s.born = ts
 		g.newAggs(s)
 	}
 	g.aggs.Add(s.aggs, ts)
 	s.n++
-	o := g.alloc.row(len(s.keys) + g.aggs.Len())[:0]
+	o := g.alloc.Row(len(s.keys) + g.aggs.Len())[:0]
 	o = append(o, s.keys...)
 	o = g.aggs.AppendResults(o, s.aggs)
 	out.Emit(o, state.Mix(state.Mix(s.hash, uint64(s.born)), s.n))
@@ -222,28 +220,3 @@ func (g *GroupAgg) Restore(b []byte) error {
 
 // Close implements executor.Operator.
 func (g *GroupAgg) Close(executor.Collector) error { return nil }
-
-// rowAlloc hands out output rows carved from shared slabs.
-type rowAlloc struct{ slab []udf.Value }
-
-func (a *rowAlloc) row(n int) udf.Row {
-	if len(a.slab) < n {
-		a.slab = make([]udf.Value, max(1024, n))
-	}
-	r := a.slab[:n:n]
-	a.slab = a.slab[n:]
-	return r
-}
-
-// ownValues copies key values for state that outlives the input batch:
-// decoded strings may share memory with the input record, so they are
-// cloned (once per key, not per row).
-func ownValues(vs []udf.Value) []udf.Value {
-	out := slices.Clone(vs)
-	for i := range out {
-		if out[i].K == udf.TypeString {
-			out[i].S = strings.Clone(out[i].S)
-		}
-	}
-	return out
-}

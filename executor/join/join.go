@@ -67,7 +67,7 @@ type Join struct {
 
 	keyBuf  []byte
 	scratch udf.Row
-	alloc   rowAlloc
+	alloc   state.RowAlloc
 	slab    []stored // stored rows are carved from chunks
 }
 
@@ -235,7 +235,7 @@ func (j *Join) emit(l, r *stored, out executor.Collector) (bool, error) {
 	copy(j.scratch, l.row[:j.nl])
 	if r == nil {
 		clear(j.scratch[j.nl:])
-		row := j.alloc.row(len(j.scratch))
+		row := j.alloc.Row(len(j.scratch))
 		copy(row, j.scratch)
 		out.Emit(row, state.Mix(l.id, 0))
 		return true, nil
@@ -254,7 +254,7 @@ func (j *Join) emit(l, r *stored, out executor.Collector) (bool, error) {
 			return false, nil
 		}
 	}
-	row := j.alloc.row(len(j.scratch))
+	row := j.alloc.Row(len(j.scratch))
 	copy(row, j.scratch)
 	out.Emit(row, state.Mix(l.id, r.id))
 	return true, nil
@@ -298,15 +298,3 @@ func (j *Join) OnWatermark(wm int64, out executor.Collector) error {
 
 // Close implements executor.Operator.
 func (j *Join) Close(executor.Collector) error { return nil }
-
-// rowAlloc hands out output rows carved from shared slabs.
-type rowAlloc struct{ slab []udf.Value }
-
-func (a *rowAlloc) row(n int) udf.Row {
-	if len(a.slab) < n {
-		a.slab = make([]udf.Value, max(1024, n))
-	}
-	r := a.slab[:n:n]
-	a.slab = a.slab[n:]
-	return r
-}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/flowrun/flowrun/executor"
 	"github.com/flowrun/flowrun/executor/eval"
+	"github.com/flowrun/flowrun/executor/state"
 	"github.com/flowrun/flowrun/planner"
 	"github.com/flowrun/flowrun/udf"
 )
@@ -18,7 +19,7 @@ import (
 // so a projection does not allocate per row.
 type Op struct {
 	steps []step
-	alloc rowAlloc
+	alloc state.RowAlloc
 }
 
 var _ executor.Operator = (*Op)(nil)
@@ -88,7 +89,7 @@ func (o *Op) Apply(row udf.Row) (udf.Row, bool, error) {
 			}
 			continue
 		}
-		out := o.alloc.row(len(s.exprs))
+		out := o.alloc.Row(len(s.exprs))
 		for j, f := range s.exprs {
 			v, err := f(row)
 			if err != nil {
@@ -131,22 +132,3 @@ func (o *Op) Restore([]byte) error { return nil }
 
 // Close implements executor.Operator.
 func (o *Op) Close(executor.Collector) error { return nil }
-
-// rowAlloc hands out rows carved from shared slabs: one allocation per
-// slab instead of one per row. Rows are capacity-limited, so appending to
-// one never overwrites its neighbour.
-type rowAlloc struct{ slab []udf.Value }
-
-const slabValues = 4096
-
-func (a *rowAlloc) row(n int) udf.Row {
-	if n == 0 {
-		return udf.Row{}
-	}
-	if len(a.slab) < n {
-		a.slab = make([]udf.Value, max(slabValues, n))
-	}
-	r := a.slab[:n:n]
-	a.slab = a.slab[n:]
-	return r
-}

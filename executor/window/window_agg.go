@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/flowrun/flowrun/executor"
 	"github.com/flowrun/flowrun/executor/eval"
@@ -60,7 +59,7 @@ type WindowAgg struct {
 
 	keyBuf  []byte
 	keyVals []udf.Value
-	alloc   rowAlloc
+	alloc   state.RowAlloc
 }
 
 var _ executor.Operator = (*WindowAgg)(nil)
@@ -228,7 +227,7 @@ func (w *WindowAgg) processRow(row udf.Row, out executor.Collector) error {
 }
 
 func (w *WindowAgg) initGroup(g *group, key string) {
-	g.keys = ownValues(w.keyVals)
+	g.keys = state.OwnValues(w.keyVals)
 	g.hash = state.HashString(key)
 	g.firedEnd = w.sessionFloor()
 	g.idle = executor.MinWatermark
@@ -286,7 +285,7 @@ func (w *WindowAgg) fire(end int64, key string, out executor.Collector) {
 			w.timers.add(wn.end, key)
 			continue
 		}
-		row := w.alloc.row(len(g.keys) + 2 + w.aggs.Len())[:0]
+		row := w.alloc.Row(len(g.keys) + 2 + w.aggs.Len())[:0]
 		row = append(row, g.keys...)
 		row = append(row, udf.Time(wn.start), udf.Time(wn.end))
 		row = w.aggs.AppendResults(row, wn.aggs)
@@ -404,30 +403,3 @@ func (w *WindowAgg) Restore(b []byte) error {
 // emitted: end of input arrives as OnWatermark(MaxWatermark) first, which
 // fires them all.
 func (w *WindowAgg) Close(executor.Collector) error { return nil }
-
-// rowAlloc hands out output rows carved from shared slabs: one allocation
-// per slab instead of one per row. Rows are capacity-limited, so appending
-// to one never overwrites its neighbour.
-type rowAlloc struct{ slab []udf.Value }
-
-func (a *rowAlloc) row(n int) udf.Row {
-	if len(a.slab) < n {
-		a.slab = make([]udf.Value, max(1024, n))
-	}
-	r := a.slab[:n:n]
-	a.slab = a.slab[n:]
-	return r
-}
-
-// ownValues copies key values for state that outlives the input batch:
-// decoded strings may share memory with the input record, so they are
-// cloned (once per key, not per row).
-func ownValues(vs []udf.Value) []udf.Value {
-	out := slices.Clone(vs)
-	for i := range out {
-		if out[i].K == udf.TypeString {
-			out[i].S = strings.Clone(out[i].S)
-		}
-	}
-	return out
-}
