@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -26,7 +26,7 @@ func init() { register(benchCmd) }
 type benchFlags struct {
 	records, keys, rounds, parallelism, batch int
 	output                                    string
-	dir                                       string
+	dir, cpuProfile                           string
 }
 
 // benchResult is one measured figure.
@@ -104,6 +104,7 @@ baselines and flowrun interleaved.`,
 	fl.IntVar(&f.batch, "batch", jetstream.DefaultBatch, "records per source batch")
 	fl.StringVarP(&f.output, "output", "o", "text", "text or json")
 	fl.StringVar(&f.dir, "dir", "", "directory for the temporary stores (default: the system's)")
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the first round's flowrun SELECT * run (server and client) to `FILE`")
 	return c
 }
 
@@ -147,7 +148,7 @@ func benchServer(ctx context.Context, dir string) (*jetstream.Conn, func(), erro
 	if err != nil {
 		return nil, nil, err
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	c, err := jetstream.Connect(ctx, jetstream.Options{StoreDir: store, Name: "flowrun bench", Logger: log})
 	if err != nil {
 		os.RemoveAll(store)
@@ -199,13 +200,13 @@ func runBench(ctx context.Context, f *benchFlags, stderr io.Writer) (*benchRepor
 				return nil, err
 			}
 		}
-		t0 := time.Now()
-		if _, err := c.PublishLines(ctx, "in.x", bytes.NewReader(recs), 0); err != nil {
+		d, err := jetstream.BaselinePublish(ctx, c, "in.x", recs)
+		if err != nil {
 			done()
 			return nil, err
 		}
-		keep("baseline publish", time.Since(t0))
-		d, err := jetstream.BaselineConsume(ctx, c, "IN", n, f.batch)
+		keep("baseline publish", d)
+		d, err = jetstream.BaselineConsume(ctx, c, "IN", n, f.batch)
 		if err != nil {
 			done()
 			return nil, err
@@ -226,12 +227,16 @@ func runBench(ctx context.Context, f *benchFlags, stderr io.Writer) (*benchRepor
 		done()
 
 		// flowrun SELECT *: records already in the stream.
-		if d, err = benchFlowrun(ctx, f, starJob, inFile, false); err != nil {
+		profile := ""
+		if round == 1 {
+			profile = f.cpuProfile
+		}
+		if d, err = benchFlowrun(ctx, f, starJob, inFile, false, profile); err != nil {
 			return nil, err
 		}
 		keep("flowrun SELECT *", d)
 		// flowrun filter + TUMBLE: publish (--input) and run.
-		if d, err = benchFlowrun(ctx, f, tumbleJob, inFile, true); err != nil {
+		if d, err = benchFlowrun(ctx, f, tumbleJob, inFile, true, ""); err != nil {
 			return nil, err
 		}
 		keep("flowrun filter+TUMBLE", d)
@@ -255,8 +260,9 @@ func runBench(ctx context.Context, f *benchFlags, stderr io.Writer) (*benchRepor
 }
 
 // benchFlowrun runs a job on a fresh embedded server. With timeInput the
-// publishing of the input is part of the measurement.
-func benchFlowrun(ctx context.Context, f *benchFlags, job, inFile string, timeInput bool) (time.Duration, error) {
+// publishing of the input is part of the measurement. A non-empty profile
+// is a file to write a CPU profile of the timed part to.
+func benchFlowrun(ctx context.Context, f *benchFlags, job, inFile string, timeInput bool, profile string) (time.Duration, error) {
 	_, g, err := planJob(os.Stderr, job, "", 0)
 	if err != nil {
 		return 0, fmt.Errorf("bench job %s: %w", filepath.Base(job), err)
@@ -266,7 +272,7 @@ func benchFlowrun(ctx context.Context, f *benchFlags, job, inFile string, timeIn
 		return 0, err
 	}
 	defer done()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	t0 := time.Now()
 	for _, n := range g.Nodes {
 		if s, ok := n.Op.(*planner.SourceOp); ok {
@@ -278,6 +284,11 @@ func benchFlowrun(ctx context.Context, f *benchFlags, job, inFile string, timeIn
 	if !timeInput {
 		t0 = time.Now()
 	}
+	stopProfile, err := startProfile(profile)
+	if err != nil {
+		return 0, err
+	}
+	defer stopProfile()
 	dlq, err := jetstream.NewDLQ(ctx, c, g.Job, true)
 	if err != nil {
 		return 0, err
@@ -295,6 +306,23 @@ func benchFlowrun(ctx context.Context, f *benchFlags, job, inFile string, timeIn
 		return 0, fmt.Errorf("bench job %s read %d of %d records", g.Job, st[0].In, f.records)
 	}
 	return d, nil
+}
+
+// startProfile starts a CPU profile into path (nothing when path is
+// empty) and returns its stop function.
+func startProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	out, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(out); err != nil {
+		out.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); out.Close() }, nil
 }
 
 func writeBench(w io.Writer, rep *benchReport) {

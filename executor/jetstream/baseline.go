@@ -1,6 +1,7 @@
 package jetstream
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,22 +12,91 @@ import (
 )
 
 // The raw-JetStream baselines of `flowrun bench` and the Go benchmarks: the
-// ceiling for any pipeline on the same machine, client and server. Publish
-// is PublishLines.
+// ceiling for any pipeline on the same machine, client and server. They
+// use nats.go's JetStream API the way a minimal program would
+// (PublishMsgAsync with 4096 outstanding, PublishAsyncComplete, a pull
+// consumer's Messages iterator), not the Conn's own publish path.
+
+// baselineJS returns the baselines' JetStream context on c's connection.
+func baselineJS(c *Conn) (jsapi.JetStream, error) {
+	return jsapi.New(c.NC, jsapi.WithPublishAsyncMaxPending(4096))
+}
+
+// baselinePublish publishes m with nats.go's PublishMsgAsync, waiting
+// while too many publishes are outstanding.
+func baselinePublish(ctx context.Context, js jsapi.JetStream, m *nats.Msg) error {
+	for {
+		_, err := js.PublishMsgAsync(m)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, jsapi.ErrTooManyStalledMsgs) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-js.PublishAsyncComplete():
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// baselineFlush waits for every publish ack of js.
+func baselineFlush(ctx context.Context, js jsapi.JetStream) error {
+	select {
+	case <-js.PublishAsyncComplete():
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// BaselinePublish publishes every line of recs (JSONL) as one message to
+// subject and waits for all acks; it returns how long it took.
+func BaselinePublish(ctx context.Context, c *Conn, subject string, recs []byte) (time.Duration, error) {
+	js, err := baselineJS(c)
+	if err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	for len(recs) > 0 {
+		line := recs
+		if i := bytes.IndexByte(recs, '\n'); i >= 0 {
+			line, recs = recs[:i], recs[i+1:]
+		} else {
+			recs = nil
+		}
+		if len(line) == 0 {
+			continue
+		}
+		if err := baselinePublish(ctx, js, &nats.Msg{Subject: subject, Data: line}); err != nil {
+			return 0, err
+		}
+	}
+	if err := baselineFlush(ctx, js); err != nil {
+		return 0, err
+	}
+	return time.Since(start), nil
+}
 
 // BaselineConsume reads n messages of stream with a fresh pull consumer
 // (Messages iterator, AckAll every batch messages) and returns how long it
 // took.
 func BaselineConsume(ctx context.Context, c *Conn, stream string, n, batch int) (time.Duration, error) {
-	return baselineRun(ctx, c, stream, n, batch, nil)
+	return baselineRun(ctx, c, stream, n, batch, nil, nil)
 }
 
 // BaselinePassThrough reads n messages of stream and publishes each one
 // unchanged to subject (async, flow control), then waits for every
 // publish ack. It returns how long it took.
 func BaselinePassThrough(ctx context.Context, c *Conn, stream, subject string, n, batch int) (time.Duration, error) {
-	return baselineRun(ctx, c, stream, n, batch, func(m jsapi.Msg) error {
-		return c.PublishAsync(ctx, &nats.Msg{Subject: subject, Data: m.Data()})
+	js, err := baselineJS(c)
+	if err != nil {
+		return 0, err
+	}
+	return baselineRun(ctx, c, stream, n, batch, js, func(m jsapi.Msg) error {
+		return baselinePublish(ctx, js, &nats.Msg{Subject: subject, Data: m.Data()})
 	})
 }
 
@@ -34,17 +104,21 @@ func BaselinePassThrough(ctx context.Context, c *Conn, stream, subject string, n
 // every message (as flowrun's sinks publish), to show what the stream's
 // duplicate tracking costs.
 func BaselinePassThroughIDs(ctx context.Context, c *Conn, stream, subject string, n, batch int) (time.Duration, error) {
-	return baselineRun(ctx, c, stream, n, batch, func(m jsapi.Msg) error {
+	js, err := baselineJS(c)
+	if err != nil {
+		return 0, err
+	}
+	return baselineRun(ctx, c, stream, n, batch, js, func(m jsapi.Msg) error {
 		md, err := m.Metadata()
 		if err != nil {
 			return err
 		}
 		id := MsgID("baseline", "pass", md.Sequence.Stream)
-		return c.PublishAsync(ctx, &nats.Msg{Subject: subject, Data: m.Data(), Header: nats.Header{nats.MsgIdHdr: []string{id}}})
+		return baselinePublish(ctx, js, &nats.Msg{Subject: subject, Data: m.Data(), Header: nats.Header{nats.MsgIdHdr: []string{id}}})
 	})
 }
 
-func baselineRun(ctx context.Context, c *Conn, stream string, n, batch int, each func(jsapi.Msg) error) (time.Duration, error) {
+func baselineRun(ctx context.Context, c *Conn, stream string, n, batch int, js jsapi.JetStream, each func(jsapi.Msg) error) (time.Duration, error) {
 	if batch <= 0 {
 		batch = DefaultBatch
 	}
@@ -78,8 +152,8 @@ func baselineRun(ctx context.Context, c *Conn, stream string, n, batch int, each
 			}
 		}
 	}
-	if each != nil {
-		if err := c.Flush(ctx); err != nil {
+	if js != nil {
+		if err := baselineFlush(ctx, js); err != nil {
 			return 0, err
 		}
 	}

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -52,13 +51,16 @@ type Options struct {
 // Conn is a connection to JetStream, with the embedded server it started
 // (if any). It is safe for concurrent use.
 type Conn struct {
-	NC  *nats.Conn
-	JS  jsapi.JetStream
-	Srv *server.Server // nil for an external server
-	log *slog.Logger
+	NC *nats.Conn
+	JS jsapi.JetStream
+	// SubNC and SubJS are a second connection that sources consume on, so
+	// that pull requests and deliveries never queue behind sink publishes.
+	SubNC *nats.Conn
+	SubJS jsapi.JetStream
+	Srv   *server.Server // nil for an external server
+	log   *slog.Logger
 
-	pubErrs atomic.Int64
-	pubErr  atomic.Pointer[error] // first failed async publish
+	acks *acker // asynchronous publishes and their acks
 
 	streamMu sync.Mutex // serializes EnsureStream's read-modify-write of a stream's subjects
 }
@@ -165,6 +167,18 @@ func Connect(ctx context.Context, o Options) (*Conn, error) {
 		return nil, err
 	}
 	c.Srv, c.log = srv, log
+	snc, err := nats.Connect(url, append(nopts, nats.Name(name+" (consume)"))...)
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("jetstream: connect %s: %w", displayURL(url), err)
+	}
+	sjs, err := jsapi.New(snc)
+	if err != nil {
+		snc.Close()
+		c.Close()
+		return nil, fmt.Errorf("jetstream: %w", err)
+	}
+	c.SubNC, c.SubJS = snc, sjs
 	// Fail early when JetStream is not enabled on an external server.
 	if _, err := c.JS.AccountInfo(ctx); err != nil {
 		c.Close()
@@ -179,56 +193,43 @@ func NewConn(nc *nats.Conn, maxPending int) (*Conn, error) {
 	if maxPending <= 0 {
 		maxPending = 4096
 	}
-	c := &Conn{NC: nc, log: slog.Default()}
-	js, err := jsapi.New(nc,
-		jsapi.WithPublishAsyncMaxPending(maxPending),
-		jsapi.WithPublishAsyncErrHandler(func(_ jsapi.JetStream, m *nats.Msg, err error) {
-			c.pubErrs.Add(1)
-			e := fmt.Errorf("jetstream: publish to %s: %w", m.Subject, err)
-			c.pubErr.CompareAndSwap(nil, &e)
-		}))
+	c := &Conn{NC: nc, SubNC: nc, log: slog.Default()}
+	js, err := jsapi.New(nc)
 	if err != nil {
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
-	c.JS = js
+	c.JS, c.SubJS = js, js
+	if c.acks, err = newAcker(nc, maxPending); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
 // PublishErr returns the first asynchronous publish that failed, or nil.
 func (c *Conn) PublishErr() error {
-	if e := c.pubErr.Load(); e != nil {
-		return *e
-	}
-	return nil
+	c.acks.mu.Lock()
+	defer c.acks.mu.Unlock()
+	return c.acks.err
 }
 
-// PublishAsync publishes m asynchronously, waiting while too many
-// publishes are outstanding (flow control) until ctx ends.
+// PublishAsync publishes m asynchronously to JetStream, waiting while too
+// many publishes are outstanding (flow control) until ctx ends. Its ack is
+// tracked by the Conn (m.Reply is set): a failure shows up in PublishErr
+// and Flush.
 func (c *Conn) PublishAsync(ctx context.Context, m *nats.Msg) error {
-	for {
-		_, err := c.JS.PublishMsgAsync(m)
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, jsapi.ErrTooManyStalledMsgs) {
-			return fmt.Errorf("jetstream: publish to %s: %w", m.Subject, err)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-c.JS.PublishAsyncComplete():
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
+	return c.acks.publish(ctx, m)
 }
+
+// PublishPending returns the number of asynchronous publishes not yet
+// acknowledged.
+func (c *Conn) PublishPending() int { return c.acks.pending() }
 
 // Flush waits until every asynchronous publish is acknowledged (or ctx
-// ends) and returns the first publish error.
+// ends, or no ack arrives for AckTimeout) and returns the first publish
+// error.
 func (c *Conn) Flush(ctx context.Context) error {
-	select {
-	case <-c.JS.PublishAsyncComplete():
-	case <-ctx.Done():
-		return fmt.Errorf("jetstream: waiting for %d publish acks: %w", c.JS.PublishAsyncPending(), ctx.Err())
+	if err := c.acks.flush(ctx); err != nil {
+		return err
 	}
 	return c.PublishErr()
 }
@@ -243,6 +244,12 @@ func displayURL(u string) string {
 // Close flushes and closes the connection and shuts the embedded server
 // down (waiting for it).
 func (c *Conn) Close() {
+	if c.acks != nil {
+		c.acks.close()
+	}
+	if c.SubNC != nil && !c.SubNC.IsClosed() {
+		c.SubNC.Close()
+	}
 	if c.NC != nil && !c.NC.IsClosed() {
 		_ = c.NC.FlushTimeout(5 * time.Second)
 		c.NC.Close()

@@ -44,8 +44,10 @@ type Sink struct {
 	csv     bool
 	subject string // stream subject, or "$KV.<bucket>." for KV
 	opts    SinkOptions
-	idPre   string
-	buf     []byte
+	buf     []byte // the encoded row being published
+	idBuf   []byte // its Nats-Msg-Id: "<job>.<stage>." and the row id
+	idPre   int    // length of the "<job>.<stage>." prefix in idBuf
+	msg     nats.Msg
 	tapRows []udf.Row
 }
 
@@ -59,8 +61,7 @@ func NewSink(ctx context.Context, c *Conn, job string, node *planner.Node, in pl
 	if !ok {
 		return nil, fmt.Errorf("jetstream: node %d is %s, not a sink", node.ID, node.Op.Name())
 	}
-	s := &Sink{c: c, ctx: ctx, job: job, stage: node.Stage, op: op, cols: in.Columns, opts: opts,
-		idPre: job + "." + node.Stage + "."}
+	s := &Sink{c: c, ctx: ctx, job: job, stage: node.Stage, op: op, cols: in.Columns, opts: opts}
 	switch op.Format {
 	case "", "json":
 	case "csv":
@@ -110,13 +111,18 @@ func NewSink(ctx context.Context, c *Conn, job string, node *planner.Node, in pl
 // MsgID returns the Nats-Msg-Id of the row with id published by stage of
 // job: "<job>.<stage>.<id as 16 hex digits>".
 func MsgID(job, stage string, id uint64) string {
-	var b [16]byte
+	return string(appendHex16([]byte(job+"."+stage+"."), id))
+}
+
+// appendHex16 appends id as 16 lower-case hex digits.
+func appendHex16(b []byte, id uint64) []byte {
 	const hex = "0123456789abcdef"
+	var d [16]byte
 	for i := 15; i >= 0; i-- {
-		b[i] = hex[id&0xF]
+		d[i] = hex[id&0xF]
 		id >>= 4
 	}
-	return job + "." + stage + "." + string(b[:])
+	return append(b, d[:]...)
 }
 
 // Process publishes the rows of b that pass where:.
@@ -124,8 +130,15 @@ func (s *Sink) Process(_ int, b *executor.Batch, out executor.Collector) error {
 	if s.opts.Stats != nil {
 		s.opts.Stats.In.Add(int64(b.Len()))
 	}
-	// One buffer per batch: async publishes keep referring to their data.
-	buf := make([]byte, 0, b.Len()*(64+16*len(s.cols)))
+	// One message, header and buffer for every row: the connection copies
+	// what it publishes, and acks are tracked by count (Conn.PublishAsync).
+	m := &s.msg
+	if m.Header == nil {
+		m.Header = nats.Header{nats.MsgIdHdr: []string{""}}
+		s.idBuf = append(s.idBuf[:0], s.job+"."+s.stage+"."...)
+		s.idPre = len(s.idBuf)
+	}
+	ids := m.Header[nats.MsgIdHdr]
 	s.tapRows = s.tapRows[:0]
 	var n int64
 	for i, row := range b.Rows {
@@ -139,18 +152,17 @@ func (s *Sink) Process(_ int, b *executor.Batch, out executor.Collector) error {
 				continue
 			}
 		}
-		start := len(buf)
 		if s.csv {
-			buf = AppendCSV(buf, row)
+			s.buf = AppendCSV(s.buf[:0], row)
 		} else {
-			buf = AppendJSON(buf, s.cols, row)
+			s.buf = AppendJSON(s.buf[:0], s.cols, row)
 		}
-		data := buf[start:len(buf):len(buf)]
-		subject := s.subject
+		m.Subject, m.Data = s.subject, s.buf
 		if s.op.Bucket != "" {
-			subject += s.kvKey(row)
+			m.Subject += s.kvKey(row)
 		}
-		m := &nats.Msg{Subject: subject, Data: data, Header: nats.Header{nats.MsgIdHdr: []string{MsgID(s.job, s.stage, b.IDs[i])}}}
+		s.idBuf = appendHex16(s.idBuf[:s.idPre], b.IDs[i])
+		ids[0] = string(s.idBuf)
 		if err := s.c.PublishAsync(s.ctx, m); err != nil {
 			return fmt.Errorf("sink %s: %w", s.op.Sink, err)
 		}

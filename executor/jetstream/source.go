@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	jsapi "github.com/nats-io/nats.go/jetstream"
 
 	"github.com/flowrun/flowrun/executor"
@@ -46,16 +46,17 @@ type SourceOptions struct {
 // records into batches of typed rows, watermarks, idle markers and (when
 // bounded) end-of-input.
 type Source struct {
-	c      *Conn
-	job    string
-	node   *planner.Node
-	op     *planner.SourceOp
-	opts   SourceOptions
-	dec    *Decoder
-	cons   jsapi.Consumer
-	last   uint64 // bounded: stream's last sequence at start
-	idBase uint64
-	log    *slog.Logger
+	c       *Conn
+	job     string
+	node    *planner.Node
+	op      *planner.SourceOp
+	opts    SourceOptions
+	dec     *Decoder
+	cons    jsapi.Consumer
+	durable string
+	last    uint64 // bounded: stream's last sequence at start
+	idBase  uint64
+	log     *slog.Logger
 }
 
 // DurableName returns the default durable consumer of a job's source.
@@ -126,11 +127,11 @@ func NewSource(ctx context.Context, c *Conn, job string, node *planner.Node, opt
 		cc.DeliverPolicy = jsapi.DeliverByStartTimePolicy
 		cc.OptStartTime = &t
 	}
-	cons, err := c.JS.CreateOrUpdateConsumer(ctx, op.Stream, cc)
+	cons, err := c.SubJS.CreateOrUpdateConsumer(ctx, op.Stream, cc)
 	if err != nil {
 		return nil, fmt.Errorf("jetstream: source %s: consumer %s on %s: %w", op.Source, durable, op.Stream, err)
 	}
-	s := &Source{c: c, job: job, node: node, op: op, opts: opts, dec: dec, cons: cons, log: opts.Logger,
+	s := &Source{c: c, job: job, node: node, op: op, opts: opts, dec: dec, cons: cons, durable: durable, log: opts.Logger,
 		idBase: fnv64(op.Stream)}
 	if opts.Bounded {
 		info, err := stream.Info(ctx)
@@ -188,29 +189,14 @@ func (s *Source) Run(ctx context.Context, emit func(executor.Message) error) err
 			return s.finish(ctx, emit)
 		}
 	}
-	// The consumer's callback appends to an inbox; the loop below takes
+	// The puller's callback only appends to a buffer; the loop below takes
 	// everything in it at once, so the two goroutines meet about once per
 	// batch, not once per record.
-	in := newInbox(8 * s.opts.Batch)
-	cc, err := s.cons.Consume(in.put,
-		jsapi.PullMaxMessages(2*s.opts.Batch),
-		// Short pull requests: a pull the client believes open but the
-		// server no longer serves costs at most this long (the default, 30s,
-		// showed up as rare 30s stalls under load).
-		jsapi.PullExpiry(PullExpiry),
-		jsapi.ConsumeErrHandler(func(_ jsapi.ConsumeContext, err error) {
-			if ctx.Err() == nil {
-				s.log.Warn("source read", "source", s.op.Source, "err", err)
-			}
-		}))
+	pl, err := newPuller(s.c.SubNC, s.op.Stream, s.durable, 2*s.opts.Batch)
 	if err != nil {
 		return fmt.Errorf("jetstream: source %s: %w", s.op.Source, err)
 	}
-	defer func() {
-		in.close()
-		cc.Stop()
-	}()
-	closed := cc.Closed()
+	defer pl.stop()
 
 	st := &runState{maxTs: executor.MinWatermark, wm: executor.MinWatermark, sentWm: executor.MinWatermark,
 		et: s.node.Schema.EventTime, maxOOO: s.op.MaxOutOfOrderness.Std().Milliseconds(),
@@ -223,8 +209,15 @@ func (s *Source) Run(ctx context.Context, emit func(executor.Message) error) err
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	lastData := time.Now()
-	var got []jsapi.Msg
+	var got []*nats.Msg
 	for {
+		lost, err := pl.refill()
+		if err != nil {
+			return fmt.Errorf("jetstream: source %s: %w", s.op.Source, err)
+		}
+		if lost {
+			s.log.Warn("source read: no heartbeat while records are requested; pulling again", "source", s.op.Source, "after", 2*PullHeartbeat)
+		}
 		wait := time.Second
 		if s.opts.Bounded {
 			wait = 100 * time.Millisecond
@@ -237,15 +230,11 @@ func (s *Source) Run(ctx context.Context, emit func(executor.Message) error) err
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-closed:
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			return fmt.Errorf("jetstream: source %s: consumer stopped", s.op.Source)
-		case <-in.notify:
-			got = in.take(got)
+		case <-pl.notify:
 		case <-timer.C:
-			got = in.take(got) // never rely on the token alone
+		}
+		if got, err = pl.take(got[:0]); err != nil {
+			return fmt.Errorf("jetstream: source %s: %w", s.op.Source, err)
 		}
 		if len(got) == 0 {
 			// Idle means the stream has no new data, not that delivery is
@@ -279,11 +268,14 @@ func (s *Source) Run(ctx context.Context, emit func(executor.Message) error) err
 		idle = false
 		for len(got) > 0 {
 			k := min(len(got), s.opts.Batch)
-			if err := s.batch(ctx, got[:k], emit, st); err != nil {
+			if err := s.batch(ctx, pl, got[:k], emit, st); err != nil {
 				return err
 			}
 			clear(got[:k])
 			got = got[k:]
+			if _, err := pl.refill(); err != nil {
+				return fmt.Errorf("jetstream: source %s: %w", s.op.Source, err)
+			}
 			if s.opts.Bounded && st.lastSeq >= s.last {
 				return s.finish(ctx, emit)
 			}
@@ -301,22 +293,21 @@ type runState struct {
 
 // batch decodes, checks and emits one batch, acks it and emits the
 // watermark if it advanced.
-func (s *Source) batch(ctx context.Context, pending []jsapi.Msg, emit func(executor.Message) error, st *runState) error {
+func (s *Source) batch(ctx context.Context, pl *puller, pending []*nats.Msg, emit func(executor.Message) error, st *runState) error {
 	width := s.dec.Width()
 	slab := make([]udf.Value, len(pending)*width)
 	b := &executor.Batch{Rows: make([]udf.Row, 0, len(pending)), IDs: make([]uint64, 0, len(pending))}
 
 	for i, m := range pending {
-		md, err := m.Metadata()
-		if err != nil {
-			return fmt.Errorf("jetstream: source %s: metadata: %w", s.op.Source, err)
+		seq, ok := streamSeq(m.Reply)
+		if !ok {
+			return fmt.Errorf("jetstream: source %s: delivery with reply subject %q: no stream sequence", s.op.Source, m.Reply)
 		}
-		seq := md.Sequence.Stream
 		st.lastSeq = seq
 		row := udf.Row(slab[i*width : (i+1)*width : (i+1)*width])
-		data := m.Data()
+		data := m.Data
 		if derr := s.dec.Decode(data, row); derr != nil {
-			if err := s.deadLetter(ctx, derr.Class, derr.Reason, m.Subject(), seq, data); err != nil {
+			if err := s.deadLetter(ctx, derr.Class, derr.Reason, m.Subject, seq, data); err != nil {
 				return err
 			}
 			continue
@@ -324,7 +315,7 @@ func (s *Source) batch(ctx context.Context, pending []jsapi.Msg, emit func(execu
 		if st.et >= 0 {
 			v := row[st.et]
 			if v.K != udf.TypeTimestamp {
-				if err := s.deadLetter(ctx, executor.ClassType, fmt.Sprintf("column %q: event time is NULL", s.node.Schema.Columns[st.et].Name), m.Subject(), seq, data); err != nil {
+				if err := s.deadLetter(ctx, executor.ClassType, fmt.Sprintf("column %q: event time is NULL", s.node.Schema.Columns[st.et].Name), m.Subject, seq, data); err != nil {
 					return err
 				}
 				continue
@@ -333,7 +324,7 @@ func (s *Source) batch(ctx context.Context, pending []jsapi.Msg, emit func(execu
 			if st.wm != executor.MinWatermark && ts < st.wm-st.lateness {
 				reason := fmt.Sprintf("event time %s is before the watermark %s minus allowed lateness %s",
 					udf.FormatTime(ts), udf.FormatTime(st.wm), s.op.AllowedLateness.Std())
-				if err := s.deadLetter(ctx, executor.ClassLate, reason, m.Subject(), seq, data); err != nil {
+				if err := s.deadLetter(ctx, executor.ClassLate, reason, m.Subject, seq, data); err != nil {
 					return err
 				}
 				continue
@@ -354,7 +345,7 @@ func (s *Source) batch(ctx context.Context, pending []jsapi.Msg, emit func(execu
 		}
 	}
 	// AckAll: acking the last record acks the whole batch.
-	if err := pending[len(pending)-1].Ack(); err != nil {
+	if err := pl.ack(pending[len(pending)-1]); err != nil {
 		return fmt.Errorf("jetstream: source %s: ack: %w", s.op.Source, err)
 	}
 	if st.wm > st.sentWm {
@@ -367,62 +358,6 @@ func (s *Source) batch(ctx context.Context, pending []jsapi.Msg, emit func(execu
 		}
 	}
 	return nil
-}
-
-// inbox hands messages from the consumer's callback goroutine to the
-// source loop in bulk. put blocks while the inbox holds max messages
-// (back-pressure on the consumer); close releases it.
-type inbox struct {
-	mu     sync.Mutex
-	cond   *sync.Cond
-	msgs   []jsapi.Msg
-	max    int
-	closed bool
-	notify chan struct{} // a token when msgs became non-empty
-}
-
-func newInbox(max int) *inbox {
-	in := &inbox{max: max, notify: make(chan struct{}, 1)}
-	in.cond = sync.NewCond(&in.mu)
-	return in
-}
-
-func (in *inbox) put(m jsapi.Msg) {
-	in.mu.Lock()
-	for len(in.msgs) >= in.max && !in.closed {
-		in.cond.Wait()
-	}
-	if in.closed {
-		in.mu.Unlock()
-		return
-	}
-	in.msgs = append(in.msgs, m)
-	first := len(in.msgs) == 1
-	in.mu.Unlock()
-	if first {
-		select {
-		case in.notify <- struct{}{}:
-		default:
-		}
-	}
-}
-
-// take appends every message of the inbox to dst and empties it.
-func (in *inbox) take(dst []jsapi.Msg) []jsapi.Msg {
-	in.mu.Lock()
-	dst = append(dst, in.msgs...)
-	clear(in.msgs)
-	in.msgs = in.msgs[:0]
-	in.cond.Broadcast()
-	in.mu.Unlock()
-	return dst
-}
-
-func (in *inbox) close() {
-	in.mu.Lock()
-	in.closed = true
-	in.cond.Broadcast()
-	in.mu.Unlock()
 }
 
 func (s *Source) finish(ctx context.Context, emit func(executor.Message) error) error {

@@ -20,6 +20,7 @@ import (
 type Op struct {
 	steps []step
 	alloc state.RowAlloc
+	width int // of the rows entering the next step added; -1 unknown
 }
 
 var _ executor.Operator = (*Op)(nil)
@@ -32,7 +33,10 @@ type step struct {
 
 // New builds the operator of a FilterOp, ProjectOp or ChainOp node.
 func New(node *planner.Node, in []planner.Schema, env *eval.Env) (executor.Operator, error) {
-	op := &Op{}
+	op := &Op{width: -1}
+	if len(in) == 1 {
+		op.width = len(in[0].Columns)
+	}
 	if err := op.add(node.Op, env); err != nil {
 		return nil, fmt.Errorf("stateless: node %d (%s): %w", node.ID, node.Stage, err)
 	}
@@ -41,13 +45,13 @@ func New(node *planner.Node, in []planner.Schema, env *eval.Env) (executor.Opera
 
 // NewFilter returns a filter operator over pred.
 func NewFilter(pred planner.Expr, env *eval.Env) (*Op, error) {
-	op := &Op{}
+	op := &Op{width: -1}
 	return op, op.add(&planner.FilterOp{Pred: pred}, env)
 }
 
 // NewProject returns a projection operator computing exprs.
 func NewProject(exprs []planner.Expr, env *eval.Env) (*Op, error) {
-	op := &Op{}
+	op := &Op{width: -1}
 	return op, op.add(&planner.ProjectOp{Exprs: exprs}, env)
 }
 
@@ -60,6 +64,18 @@ func (o *Op) add(p planner.Op, env *eval.Env) error {
 		}
 		o.steps = append(o.steps, step{pred: pred})
 	case *planner.ProjectOp:
+		// An identity projection (SELECT * and the like) copies nothing.
+		identity := len(p.Exprs) == o.width
+		for j, e := range p.Exprs {
+			if c, ok := e.(*planner.ColumnRef); !ok || c.Index != j {
+				identity = false
+				break
+			}
+		}
+		o.width = len(p.Exprs)
+		if identity {
+			return nil
+		}
 		fns, err := eval.CompileAll(p.Exprs, env)
 		if err != nil {
 			return err

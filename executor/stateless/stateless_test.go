@@ -75,3 +75,43 @@ func BenchmarkProject(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*256), "ns/row")
 }
+
+// An identity projection passes rows on without copying them; a
+// projection that reorders, drops or computes still copies.
+func TestIdentityProjection(t *testing.T) {
+	in := []planner.Schema{{Columns: []planner.Column{{Name: "a", Type: udf.TypeBigint}, {Name: "b", Type: udf.TypeString}}}}
+	row := udf.Row{udf.Int(7), udf.Str("x")}
+	for _, c := range []struct {
+		name  string
+		exprs []planner.Expr
+		same  bool
+	}{
+		{"identity", []planner.Expr{colA, colB}, true},
+		{"reorder", []planner.Expr{colB, colA}, false},
+		{"drop", []planner.Expr{colA}, false},
+		{"repeat", []planner.Expr{colA, colB, colA}, false},
+	} {
+		op, err := New(&planner.Node{Op: &planner.ProjectOp{Exprs: c.exprs}}, in, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := &sink{}
+		b := &executor.Batch{}
+		b.Append(row, 1)
+		if err := op.Process(0, b, out); err != nil {
+			t.Fatal(err)
+		}
+		if len(out.rows) != 1 || len(out.rows[0]) != len(c.exprs) {
+			t.Fatalf("%s: rows %v", c.name, out.rows)
+		}
+		same := &out.rows[0][0] == &row[0]
+		if same != c.same {
+			t.Errorf("%s: row passed on uncopied = %v, want %v", c.name, same, c.same)
+		}
+		for j, e := range c.exprs {
+			if got, want := out.rows[0][j], row[e.(*planner.ColumnRef).Index]; got.K != want.K || got.I != want.I || got.S != want.S {
+				t.Errorf("%s: column %d = %v, want %v", c.name, j, got, want)
+			}
+		}
+	}
+}

@@ -1,0 +1,168 @@
+package jetstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	jsapi "github.com/nats-io/nats.go/jetstream"
+
+	"github.com/flowrun/flowrun/executor/jstest"
+)
+
+func ackConn(t *testing.T, maxPending int) *Conn {
+	t.Helper()
+	srv := jstest.RunServer(t)
+	nc, err := nats.Connect("", nats.InProcessServer(srv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	c, err := NewConn(nc, maxPending)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func streamMsgs(t *testing.T, c *Conn, name string) uint64 {
+	t.Helper()
+	s, err := c.JS.Stream(t.Context(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.State.Msgs
+}
+
+// Two publishers share a Conn whose flow control allows 8 outstanding
+// publishes; every message is stored and acknowledged.
+func TestPublishAsyncFlowControl(t *testing.T) {
+	c := ackConn(t, 8)
+	ctx := t.Context()
+	if _, err := c.EnsureStream(ctx, "FC", []string{"fc.>"}, true); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	for g := range 2 {
+		wg.Go(func() {
+			for i := range 2000 {
+				if err := c.PublishAsync(ctx, &nats.Msg{Subject: fmt.Sprintf("fc.%d", g), Data: fmt.Appendf(nil, "%d", i)}); err != nil {
+					errs <- err
+					return
+				}
+				if n := c.PublishPending(); n > 8 {
+					errs <- fmt.Errorf("%d publishes outstanding, limit 8", n)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if err := c.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := c.PublishPending(); n != 0 {
+		t.Fatalf("%d publishes pending after Flush", n)
+	}
+	if n := streamMsgs(t, c, "FC"); n != 4000 {
+		t.Fatalf("stream holds %d messages, want 4000", n)
+	}
+}
+
+// A stream that refuses messages: Flush reports the first refusal with
+// its subject and the server's reason; what fits is stored.
+func TestPublishAsyncRefusedNamesSubject(t *testing.T) {
+	c := ackConn(t, 0)
+	ctx := t.Context()
+	if _, err := c.JS.CreateStream(ctx, jsapi.StreamConfig{Name: "LIM", Subjects: []string{"lim.>"}, MaxMsgs: 5, Discard: jsapi.DiscardNew}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		if err := c.PublishAsync(ctx, &nats.Msg{Subject: "lim.a", Data: []byte{byte('0' + i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := c.Flush(ctx)
+	if err == nil {
+		t.Fatal("Flush: no error for 5 refused messages")
+	}
+	if !strings.Contains(err.Error(), "lim.a") || !strings.Contains(err.Error(), "maximum messages") {
+		t.Fatalf("Flush error %q: want the subject lim.a and the server's reason", err)
+	}
+	if n := streamMsgs(t, c, "LIM"); n != 5 {
+		t.Fatalf("stream holds %d messages, want 5", n)
+	}
+}
+
+// No stream listens on the subject: the publish fails with no responders.
+func TestPublishAsyncNoStream(t *testing.T) {
+	c := ackConn(t, 0)
+	if err := c.PublishAsync(t.Context(), &nats.Msg{Subject: "nowhere.x", Data: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	err := c.Flush(t.Context())
+	if !errors.Is(err, nats.ErrNoResponders) || !strings.Contains(err.Error(), "nowhere.x") {
+		t.Fatalf("Flush error %v: want no responders for nowhere.x", err)
+	}
+}
+
+// A subscriber that never answers: Flush gives up after the ack timeout
+// instead of waiting forever.
+func TestPublishAsyncAckTimeout(t *testing.T) {
+	c := ackConn(t, 0)
+	c.acks.timeout = 200 * time.Millisecond
+	sub, err := c.NC.SubscribeSync("silent.x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	if err := c.PublishAsync(t.Context(), &nats.Msg{Subject: "silent.x", Data: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	err = c.Flush(ctx)
+	if err == nil || !strings.Contains(err.Error(), "no publish ack") {
+		t.Fatalf("Flush error %v: want the ack timeout", err)
+	}
+}
+
+// Duplicates (same Nats-Msg-Id) are acknowledged, not errors, and stored
+// once; more subjects than have their own reply subject all get acked.
+func TestPublishAsyncDuplicatesAndManySubjects(t *testing.T) {
+	c := ackConn(t, 64)
+	ctx := t.Context()
+	if _, err := c.EnsureStream(ctx, "MANY", []string{"many.>"}, true); err != nil {
+		t.Fatal(err)
+	}
+	n := maxReplySubjects + 100
+	for round := range 2 {
+		for i := range n {
+			m := &nats.Msg{Subject: fmt.Sprintf("many.%d", i), Data: []byte("x"),
+				Header: nats.Header{nats.MsgIdHdr: []string{fmt.Sprint("id-", i)}}}
+			if err := c.PublishAsync(ctx, m); err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+	}
+	if err := c.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := streamMsgs(t, c, "MANY"); got != uint64(n) {
+		t.Fatalf("stream holds %d messages, want %d (duplicates dropped)", got, n)
+	}
+}
