@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/flowrun/flowrun/executor/engine"
 	"github.com/flowrun/flowrun/executor/eval"
 	"github.com/flowrun/flowrun/executor/jetstream"
+	"github.com/flowrun/flowrun/executor/window/pathbench"
 	"github.com/flowrun/flowrun/planner"
 )
 
@@ -39,6 +41,11 @@ type benchResult struct {
 	Ratio   float64 `json:"ratio,omitempty"`
 	Against string  `json:"against,omitempty"`
 	Target  float64 `json:"target,omitempty"`
+	// The executor-alone figure: allocations per row and the targets
+	// (at least MinRate rows/s on one core, at most MaxAllocs per row).
+	AllocsPerRow *float64 `json:"allocsPerRow,omitempty"`
+	MinRate      float64  `json:"minRate,omitempty"`
+	MaxAllocs    float64  `json:"maxAllocs,omitempty"`
 }
 
 // benchReport is the -o json output.
@@ -68,6 +75,9 @@ func benchCmd() *cobra.Command {
   flowrun filter+TUMBLE   publish the N records (--input) and run a WHERE filter
                           and a 1-minute TUMBLE aggregate by key over --keys keys,
                           --bounded (target: >= 0.7x publish-then-consume)
+  flowrun executor alone  raw JSON records in memory -> decode -> TUMBLE aggregate
+                          over 1,000 keys -> in-memory sink, on one core
+                          (target: >= 1.5M rows/s, <= 2 allocations per row)
 
 Figures are records per second; ratios compare figures of the same run, since
 the machine may be noisy. With --rounds R each figure is the best of R rounds,
@@ -241,6 +251,14 @@ func runBench(ctx context.Context, f *benchFlags, stderr io.Writer) (*benchRepor
 		}
 		keep("flowrun filter+TUMBLE", d)
 	}
+	// The executor alone, once: in-memory JSON records -> decode -> TUMBLE
+	// aggregate -> in-memory sink, on one core.
+	en := max(n, 1_000_000)
+	ed, allocs, err := benchExecutor(en)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(stderr, "  %-24s %8.0f rows/s\n", "flowrun executor alone", float64(en)/ed.Seconds())
 	rate := func(name string) float64 { return float64(n) / best[name].Seconds() }
 	rep := &benchReport{Records: n, RecordBytes: len(recs) / n, Keys: f.keys, Rounds: f.rounds, Parallelism: f.parallelism}
 	for _, name := range []string{"baseline publish", "baseline consume", "baseline pass-through", "baseline pass-through+id"} {
@@ -255,8 +273,36 @@ func runBench(ctx context.Context, f *benchFlags, stderr io.Writer) (*benchRepor
 		benchResult{Name: "flowrun SELECT *", Records: n, Seconds: best["flowrun SELECT *"].Seconds(), Rate: rate("flowrun SELECT *"),
 			Ratio: rate("flowrun SELECT *") / rate("baseline pass-through+id"), Against: "baseline pass-through+id"},
 		benchResult{Name: "flowrun filter+TUMBLE", Records: n, Seconds: best["flowrun filter+TUMBLE"].Seconds(), Rate: rate("flowrun filter+TUMBLE"),
-			Ratio: rate("flowrun filter+TUMBLE") / ptc, Against: "baseline publish-then-consume", Target: 0.7})
+			Ratio: rate("flowrun filter+TUMBLE") / ptc, Against: "baseline publish-then-consume", Target: 0.7},
+		benchResult{Name: "flowrun executor alone", Records: en, Seconds: ed.Seconds(), Rate: float64(en) / ed.Seconds(),
+			AllocsPerRow: &allocs, MinRate: 1.5e6, MaxAllocs: 2})
 	return rep, nil
+}
+
+// benchExecutor runs the executor's hot path (executor/window/pathbench:
+// raw JSON records decoded into rows, a TUMBLE aggregate over 1,000 keys,
+// a counting sink) over n records with GOMAXPROCS 1 and returns how long
+// it took and the heap allocations per row.
+func benchExecutor(n int) (time.Duration, float64, error) {
+	p, err := pathbench.New(1000)
+	if err != nil {
+		return 0, 0, err
+	}
+	if _, err := p.Run(1 << 16); err != nil { // warm up: windows, maps
+		return 0, 0, err
+	}
+	prev := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(prev)
+	runtime.GC()
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	t0 := time.Now()
+	if _, err := p.Run(n); err != nil {
+		return 0, 0, err
+	}
+	d := time.Since(t0)
+	runtime.ReadMemStats(&m1)
+	return d, float64(m1.Mallocs-m0.Mallocs) / float64(n), nil
 }
 
 // benchFlowrun runs a job on a fresh embedded server. With timeInput the
@@ -331,6 +377,13 @@ func writeBench(w io.Writer, rep *benchReport) {
 	for _, r := range rep.Results {
 		line := fmt.Sprintf("%-30s %9.0f records/s  %7.2fs", r.Name, r.Rate, r.Seconds)
 		switch {
+		case r.AllocsPerRow != nil:
+			verdict := "ok"
+			if r.Rate < r.MinRate || *r.AllocsPerRow > r.MaxAllocs {
+				verdict = "BELOW TARGET"
+			}
+			line = fmt.Sprintf("%-30s %9.0f rows/s     %7.2fs  %.2f allocs/row, one core (target >= %.1fM rows/s, <= %.0f allocs/row: %s)",
+				r.Name, r.Rate, r.Seconds, *r.AllocsPerRow, r.MinRate/1e6, r.MaxAllocs, verdict)
 		case r.Against != "" && r.Target > 0:
 			verdict := "ok"
 			if r.Ratio < r.Target {

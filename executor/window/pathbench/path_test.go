@@ -2,32 +2,11 @@ package pathbench
 
 import (
 	"fmt"
-	"strconv"
 	"syscall"
 	"testing"
-
-	"github.com/flowrun/flowrun/executor"
-	"github.com/flowrun/flowrun/executor/jetstream"
-	"github.com/flowrun/flowrun/executor/state"
-	"github.com/flowrun/flowrun/executor/window"
-	"github.com/flowrun/flowrun/planner"
-	"github.com/flowrun/flowrun/spec"
-	"github.com/flowrun/flowrun/udf"
 )
 
-type countSink struct{ rows, dead int }
-
-func (s *countSink) Emit(udf.Row, uint64)                               { s.rows++ }
-func (s *countSink) DeadLetter(executor.Class, string, udf.Row, []byte) { s.dead++ }
-
-// BenchmarkJSONTumbleAgg measures the hot path on one goroutine:
-//
-//	{"user":"user-000123","ts":1700000000123,"amount":12.5,"merchant":"m7","n":3}
-//	→ decode (user, ts, amount) → TUMBLE(ts, 1 minute) GROUP BY user
-//	  COUNT(*), SUM(amount), AVG(amount), MAX(amount) → sink
-//
-// Rows are decoded into a reused batch (the operator keeps no input row);
-// a watermark follows every batch of 256 records.
+// BenchmarkJSONTumbleAgg measures Path (see there) on one goroutine.
 func BenchmarkJSONTumbleAgg(b *testing.B) {
 	for _, keys := range []int{1000, 100} {
 		b.Run(fmt.Sprintf("keys=%d", keys), func(b *testing.B) { bench(b, keys) })
@@ -35,80 +14,16 @@ func BenchmarkJSONTumbleAgg(b *testing.B) {
 }
 
 func bench(b *testing.B, nkeys int) {
-	src := &planner.SourceOp{Source: "tx", Format: "json", Decl: []spec.Column{
-		{Name: "user", Type: udf.TypeString},
-		{Name: "ts", Type: udf.TypeTimestamp},
-		{Name: "amount", Type: udf.TypeDouble},
-		{Name: "merchant", Type: udf.TypeString},
-		{Name: "n", Type: udf.TypeBigint},
-	}, Columns: []int{0, 1, 2}}
-	dec, err := jetstream.NewDecoder(src, 0)
+	p, err := New(nkeys)
 	if err != nil {
 		b.Fatal(err)
 	}
-	agg := func(name string, arg int, t udf.Type) planner.AggCall {
-		f, _ := udf.LookupAggregate(name)
-		c := planner.AggCall{Func: f, T: t}
-		if arg >= 0 {
-			c.Args = []planner.Expr{&planner.ColumnRef{Index: arg, T: udf.TypeDouble}}
-		}
-		return c
-	}
-	op, err := window.NewWindowAgg(&planner.WindowAggOp{
-		Window: planner.Window{Kind: planner.Tumble, TimeCol: 1, Size: 60000},
-		Keys:   []planner.Expr{&planner.ColumnRef{Index: 0, Name: "user", T: udf.TypeString}},
-		Aggs: []planner.AggCall{agg("COUNT", -1, udf.TypeBigint), agg("SUM", 2, udf.TypeDouble),
-			agg("AVG", 2, udf.TypeDouble), agg("MAX", 2, udf.TypeDouble)},
-	}, state.Limits{}, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	// 64 Ki pre-encoded records, 1 ms apart in event time.
-	const nrec = 1 << 16
-	recs := make([][]byte, nrec)
-	for i := range recs {
-		recs[i] = []byte(`{"user":"user-` + fmt.Sprintf("%06d", (i*7919)%nkeys) + `","ts":` +
-			strconv.Itoa(1700000000000+i) + `,"amount":` + strconv.FormatFloat(float64(i%1000)/4, 'f', -1, 64) +
-			`,"merchant":"m` + strconv.Itoa(i%13) + `","n":` + strconv.Itoa(i%7) + `}`)
-	}
-	const batchSize = 256
-	batch := &executor.Batch{Rows: make([]udf.Row, batchSize), IDs: make([]uint64, batchSize)}
-	slab := make([]udf.Value, batchSize*dec.Width())
-	for j := range batch.Rows {
-		batch.Rows[j] = slab[j*dec.Width() : (j+1)*dec.Width() : (j+1)*dec.Width()]
-	}
-	out := &countSink{}
-	var bytes int64
-	var epoch int64 // event time keeps increasing across passes over recs
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := cpuTime()
-	for done := 0; done < b.N; done += batchSize {
-		batch.Rows = batch.Rows[:batchSize]
-		n := 0
-		var maxTS int64
-		for j := range batchSize {
-			k := (done + j) % nrec
-			if k == 0 && done+j > 0 {
-				epoch += nrec
-			}
-			r := recs[k]
-			bytes += int64(len(r))
-			if derr := dec.Decode(r, batch.Rows[n]); derr != nil {
-				b.Fatal(derr)
-			}
-			batch.Rows[n][1].I += epoch
-			maxTS = batch.Rows[n][1].I
-			batch.IDs[n] = uint64(done + j)
-			n++
-		}
-		batch.Rows = batch.Rows[:n]
-		if err := op.Process(0, batch, out); err != nil {
-			b.Fatal(err)
-		}
-		if err := op.OnWatermark(maxTS-1000, out); err != nil {
-			b.Fatal(err)
-		}
+	bytes, err := p.Run(b.N)
+	if err != nil {
+		b.Fatal(err)
 	}
 	b.StopTimer()
 	// CPU time of the process per row: on a shared, loaded machine wall
@@ -117,6 +32,35 @@ func bench(b *testing.B, nkeys int) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/row")
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds()/1e6, "Mrows/s")
 	b.SetBytes(bytes / int64(max(b.N, 1)))
+}
+
+// The path's windows agree with an oracle: one result per distinct
+// (user, 1-minute window) among the records, none dead-lettered.
+func TestPathCounts(t *testing.T) {
+	const n, keys = 1 << 17, 100
+	p, err := New(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Run(n); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.op.OnWatermark(1<<62, p.out); err != nil {
+		t.Fatal(err)
+	}
+	// Record i has event time 1700000000000+i and the user of record
+	// i mod 65536 of the pre-encoded set.
+	type pair struct{ user, win int }
+	want := map[pair]bool{}
+	for i := range n {
+		want[pair{(i % len(p.recs) * 7919) % keys, (1700000000000 + i) / 60000}] = true
+	}
+	if p.out.dead != 0 {
+		t.Fatalf("%d dead letters", p.out.dead)
+	}
+	if p.Emitted() != len(want) {
+		t.Fatalf("%d window results, want %d", p.Emitted(), len(want))
+	}
 }
 
 // cpuTime returns the user+system CPU time of the process in ns.
