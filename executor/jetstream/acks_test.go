@@ -12,7 +12,10 @@ import (
 	"github.com/nats-io/nats.go"
 	jsapi "github.com/nats-io/nats.go/jetstream"
 
+	"github.com/flowrun/flowrun/executor"
 	"github.com/flowrun/flowrun/executor/jstest"
+	"github.com/flowrun/flowrun/planner"
+	"github.com/flowrun/flowrun/udf"
 )
 
 func ackConn(t *testing.T, maxPending int) *Conn {
@@ -164,5 +167,44 @@ func TestPublishAsyncDuplicatesAndManySubjects(t *testing.T) {
 	}
 	if got := streamMsgs(t, c, "MANY"); got != uint64(n) {
 		t.Fatalf("stream holds %d messages, want %d (duplicates dropped)", got, n)
+	}
+}
+
+// A sink whose stream refuses messages stops at its next batch with the
+// server's reason instead of publishing on until the final flush.
+func TestSinkStopsAfterRefusedPublish(t *testing.T) {
+	c := ackConn(t, 0)
+	ctx := t.Context()
+	if _, err := c.JS.CreateStream(ctx, jsapi.StreamConfig{Name: "FULL", Subjects: []string{"full.>"}, MaxMsgs: 5, Discard: jsapi.DiscardNew}); err != nil {
+		t.Fatal(err)
+	}
+	node := &planner.Node{ID: 1, Stage: "out", Op: &planner.SinkOp{Sink: "out", Stream: "FULL", Subject: "full.rows"}}
+	in := planner.Schema{Columns: []planner.Column{{Name: "n", Type: udf.TypeBigint}}, EventTime: -1}
+	sink, err := NewSink(ctx, c, "job", node, in, SinkOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch := func(from int) *executor.Batch {
+		b := &executor.Batch{}
+		for i := from; i < from+10; i++ {
+			b.Append(udf.Row{udf.Int(int64(i))}, uint64(i))
+		}
+		return b
+	}
+	if err := sink.Process(0, batch(0), nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; c.PublishErr() == nil; i++ {
+		if i == 500 {
+			t.Fatal("no publish error 5 s after publishing 10 messages into a stream of at most 5")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	err = sink.Process(0, batch(10), nil)
+	if err == nil || !strings.Contains(err.Error(), "maximum messages") || !strings.Contains(err.Error(), "full.rows") {
+		t.Fatalf("second batch: error %v, want the refusal of full.rows", err)
+	}
+	if n := streamMsgs(t, c, "FULL"); n != 5 {
+		t.Fatalf("stream holds %d messages, want 5", n)
 	}
 }

@@ -17,9 +17,11 @@ func TestBenchRecordsSize(t *testing.T) {
 }
 
 // BenchmarkBaseline measures raw JetStream per message (ns/op = ns per
-// message): publish, consume, and consume+republish of 250-byte records.
+// message): publish, consume, and consume+republish of 250-byte records
+// with nats.go's JetStream API; publish-lines is the same publish through
+// the Conn's own ack tracking (what --input and the sinks use).
 func BenchmarkBaseline(b *testing.B) {
-	for _, mode := range []string{"publish", "consume", "passthrough", "passthrough-msgid"} {
+	for _, mode := range []string{"publish", "publish-lines", "consume", "passthrough", "passthrough-msgid"} {
 		b.Run(mode, func(b *testing.B) {
 			c := testConnB(b)
 			ctx := context.Background()
@@ -30,7 +32,7 @@ func BenchmarkBaseline(b *testing.B) {
 				b.Fatal(err)
 			}
 			recs := BenchRecords(b.N, 10000)
-			if mode != "publish" {
+			if mode != "publish" && mode != "publish-lines" {
 				b.StopTimer()
 				if _, err := c.PublishLines(ctx, "in.x", bytes.NewReader(recs), 0); err != nil {
 					b.Fatal(err)
@@ -42,6 +44,8 @@ func BenchmarkBaseline(b *testing.B) {
 			var err error
 			switch mode {
 			case "publish":
+				_, err = BaselinePublish(ctx, c, "in.x", recs)
+			case "publish-lines":
 				_, err = c.PublishLines(ctx, "in.x", bytes.NewReader(recs), 0)
 			case "consume":
 				_, err = BaselineConsume(ctx, c, "IN", b.N, DefaultBatch)

@@ -127,6 +127,11 @@ func appendHex16(b []byte, id uint64) []byte {
 
 // Process publishes the rows of b that pass where:.
 func (s *Sink) Process(_ int, b *executor.Batch, out executor.Collector) error {
+	// A refused publish (stream full, no stream) stops the run at the next
+	// batch rather than at the final flush.
+	if err := s.c.PublishErr(); err != nil {
+		return fmt.Errorf("sink %s: %w", s.op.Sink, err)
+	}
 	if s.opts.Stats != nil {
 		s.opts.Stats.In.Add(int64(b.Len()))
 	}
