@@ -76,14 +76,15 @@ func TestDemoEndToEnd(t *testing.T) {
 		t.Errorf("%d transactions scored before the first model version; warmup is 200 labelled rows", r.unscored)
 	}
 	// The online model must be useful: fraud is ~1.3% of transactions.
-	if r.auc < 0.9 {
-		t.Errorf("ROC AUC %.3f, want >= 0.9", r.auc)
+	// (30k transactions: AUC about 0.99, recall about 0.86.)
+	if r.auc < 0.95 {
+		t.Errorf("ROC AUC %.3f, want >= 0.95", r.auc)
 	}
 	if r.alerts == 0 || float64(r.alertsTrue)/float64(r.alerts) < 0.8 {
 		t.Errorf("alerts %d with %d true: precision below 0.8", r.alerts, r.alertsTrue)
 	}
-	if float64(r.flaggedTrue)/float64(r.frauds) < 0.3 {
-		t.Errorf("recall %d/%d below 0.3", r.flaggedTrue, r.frauds)
+	if float64(r.flaggedTrue)/float64(r.frauds) < 0.6 {
+		t.Errorf("recall %d/%d below 0.6", r.flaggedTrue, r.frauds)
 	}
 	// Generated input is clean and within maxOutOfOrderness: nothing may
 	// be dead-lettered (no late rows at the joins and windows).
