@@ -46,7 +46,6 @@ type puller struct {
 	requested int       // records asked for and not yet delivered or reported unfulfilled
 	lastSeen  time.Time // last message of any kind on the inbox
 	err       error     // terminal: the consumer is gone
-	resets    int       // requests given up as lost (missed heartbeats, unknown statuses)
 	notify    chan struct{}
 }
 
@@ -98,12 +97,10 @@ func (p *puller) onMsg(m *nats.Msg) {
 			p.requested = max(p.requested-n, 0)
 		} else {
 			p.requested = 0
-			p.resets++
 		}
 		p.notifyLocked()
 	default: // 404 and anything unforeseen: start over
 		p.requested = 0
-		p.resets++
 		p.notifyLocked()
 	}
 	p.mu.Unlock()
@@ -137,7 +134,6 @@ func (p *puller) refill() (lost bool, err error) {
 	}
 	if p.requested > 0 && time.Since(p.lastSeen) > 2*p.hb {
 		p.requested = 0
-		p.resets++
 		p.lastSeen = time.Now()
 		lost = true
 	}
