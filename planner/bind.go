@@ -152,6 +152,9 @@ func (pl *planner) scan(src *spec.Source) Rel {
 	if src.CSV != nil {
 		op.CSV = *src.CSV
 	}
+	if src.TimestampFormat != spec.TimestampAuto {
+		op.TimestampFormat = src.TimestampFormat
+	}
 	if op.CSV.Delimiter == "" && op.Format == "csv" {
 		op.CSV.Delimiter = ","
 	}

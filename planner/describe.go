@@ -25,6 +25,12 @@ func describe(op Op, in []Schema, out Schema) string {
 			s += " subjects=" + strings.Join(op.Subjects, ",")
 		}
 		s += " format=" + op.Format
+		if tf := op.TimestampFormat; tf != "" {
+			if strings.ContainsAny(tf, " \t\"") {
+				tf = strconv.Quote(tf)
+			}
+			s += " timestampFormat=" + tf
+		}
 		names := make([]string, len(op.Columns))
 		for j, i := range op.Columns {
 			names[j] = op.Decl[i].Name

@@ -122,6 +122,11 @@ type SourceOp struct {
 	MaxOutOfOrderness spec.Duration `json:"maxOutOfOrderness"`
 	IdleTimeout       spec.Duration `json:"idleTimeout"`
 	AllowedLateness   spec.Duration `json:"allowedLateness"`
+
+	// TimestampFormat is how the timestamp columns are written: "" for
+	// auto (the default), one of spec.TimestampFormats or a Go time layout.
+	TimestampFormat string `json:"timestampFormat,omitempty"`
+
 	// Filter is a predicate pushed into the source (nil for none), over
 	// the node's output columns (the decoded subset).
 	Filter Expr `json:"filter,omitempty"`

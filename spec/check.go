@@ -218,6 +218,7 @@ func (v *validator) source(i int) {
 	if len(s.Schema) == 0 {
 		v.err(ErrMissing, v.at(path), "%s has no schema", label).Hint = "add schema: {column: type, ...}"
 	}
+	v.timestampFormat(s, path)
 	if s.EventTime != nil {
 		col := s.EventTime.Column
 		cp := v.at(path + ".eventTime.column")

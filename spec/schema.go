@@ -20,9 +20,10 @@ const SchemaID = "https://flowrun.dev/schema/pipeline.schema.json"
 const durationPattern = `^(0|([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h|d))+)$`
 
 // JSONSchema returns the JSON Schema (draft-07) of a job-file document,
-// generated from the Go types of this package and their json, doc, enum
-// and default struct tags. The YAML shorthands (a column type as a string
-// or a mapping, impute and outliers as mappings) are allowed with oneOf.
+// generated from the Go types of this package and their json, doc, enum,
+// names/pattern and default struct tags. The YAML shorthands (a column
+// type as a string or a mapping, impute and outliers as mappings) are
+// allowed with oneOf.
 func JSONSchema() []byte {
 	g := &schemaGen{defs: map[string]any{}}
 	root := g.structSchema(reflect.TypeOf(Pipeline{}))
@@ -116,6 +117,14 @@ func (g *schemaGen) typeSchema(t reflect.Type, sf *reflect.StructField) map[stri
 		if sf != nil {
 			if e := sf.Tag.Get("enum"); e != "" {
 				s["enum"] = strings.Split(e, ",")
+			}
+			// names: named values, or else any string matching pattern
+			// (timestampFormat: a name or a Go time layout).
+			if n := sf.Tag.Get("names"); n != "" {
+				s["oneOf"] = []any{
+					map[string]any{"enum": strings.Split(n, ",")},
+					map[string]any{"pattern": sf.Tag.Get("pattern")},
+				}
 			}
 		}
 		return s

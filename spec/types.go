@@ -80,14 +80,15 @@ type PipelineSpec struct {
 
 // Source is a stream of records read from JetStream.
 type Source struct {
-	Name      string           `json:"name" doc:"Name used by from: and SQL FROM."`
-	JetStream *JetStreamSource `json:"jetstream,omitempty" doc:"The JetStream stream to read."`
-	Format    string           `json:"format,omitempty" doc:"Encoding of each message." enum:"json,csv" default:"json"`
-	CSV       *CSVOptions      `json:"csv,omitempty" doc:"CSV options when format is csv."`
-	Schema    []Column         `json:"schema" doc:"Columns in order: a mapping of name to type or {type, nullable}."`
-	EventTime *EventTime       `json:"eventTime,omitempty" doc:"Event-time column and watermark; without it rows are in processing time."`
-	StartFrom string           `json:"startFrom,omitempty" doc:"earliest, latest or an RFC 3339 time." default:"earliest"`
-	Pos       Pos              `json:"-"`
+	Name            string           `json:"name" doc:"Name used by from: and SQL FROM."`
+	JetStream       *JetStreamSource `json:"jetstream,omitempty" doc:"The JetStream stream to read."`
+	Format          string           `json:"format,omitempty" doc:"Encoding of each message." enum:"json,csv" default:"json"`
+	CSV             *CSVOptions      `json:"csv,omitempty" doc:"CSV options when format is csv."`
+	TimestampFormat string           `json:"timestampFormat,omitempty" doc:"How every timestamp column of the source is written. auto: RFC 3339 / ISO 8601 strings (T or a space between date and time, optional fraction, Z, a numeric offset, or no zone = UTC; a bare date YYYY-MM-DD is midnight UTC) and integers of epoch milliseconds. epochSeconds, epochMillis, epochMicros, epochNanos: numbers (a fraction is allowed; also as strings, e.g. in CSV). Anything else is a Go time layout such as 2006-01-02 15:04:05 or 02/01/2006 15:04 (UTC unless it has a zone)." default:"auto" names:"auto,epochSeconds,epochMillis,epochMicros,epochNanos" pattern:"06"`
+	Schema          []Column         `json:"schema" doc:"Columns in order: a mapping of name to type or {type, nullable}."`
+	EventTime       *EventTime       `json:"eventTime,omitempty" doc:"Event-time column and watermark; without it rows are in processing time."`
+	StartFrom       string           `json:"startFrom,omitempty" doc:"earliest, latest or an RFC 3339 time." default:"earliest"`
+	Pos             Pos              `json:"-"`
 }
 
 // JetStreamSource names the stream a source reads.

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -52,10 +53,11 @@ an embedded NATS server with JetStream storing in --store (no TCP port unless
 
 Streams named by sources and sinks are created when missing (--create-streams).
 --input SRC=FILE publishes a JSONL or CSV file (the source's format) into the
-source's stream before the pipeline starts consuming. --output SINK=FILE (or -
-for stdout) also writes every row the sink publishes as one JSON object per
-line. --dlq FILE writes each dead-lettered record as a JSON line
-{"stage", "class", "reason", "data"}.
+source's stream before the pipeline starts consuming; a gzip file (FILE.gz, or
+any file that starts with gzip's magic bytes) is decompressed on the fly.
+--output SINK=FILE (or - for stdout) also writes every row the sink publishes
+as one JSON object per line. --dlq FILE writes each dead-lettered record as a
+JSON line {"stage", "class", "reason", "data"}.
 
 With --bounded the run stops once every input is consumed and every window has
 fired, and prints a summary per stage (rows in, out, late, dead-lettered).
@@ -66,7 +68,7 @@ fault.`,
 		Example: `  flowrun run job.yaml --input orders=orders.jsonl --output alerts=- --bounded
   flowrun run job.yaml --store /var/lib/flowrun
   flowrun run job.yaml --nats nats://nats:4222 --creds app.creds
-  flowrun run job.yaml --input events=ev.csv --output totals=totals.jsonl --dlq dlq.jsonl --bounded`,
+  flowrun run job.yaml --input events=ev.csv.gz --output totals=totals.jsonl --dlq dlq.jsonl --bounded`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runJob(cmd.Context(), args[0], &f, cmd.OutOrStdout(), cmd.ErrOrStderr())
@@ -81,7 +83,7 @@ fault.`,
 	fl.StringVar(&f.tlsKey, "tls-key", "", "client key for TLS to --nats")
 	fl.StringVar(&f.store, "store", jetstream.DefaultStoreDir, "store directory of the embedded server")
 	fl.StringVar(&f.listen, "listen", "", "HOST:PORT for the embedded server to accept NATS clients on (default: none)")
-	fl.StringArrayVar(&f.inputs, "input", nil, "SRC=FILE: publish a JSONL or CSV file into source SRC's stream first (repeatable)")
+	fl.StringArrayVar(&f.inputs, "input", nil, "SRC=FILE: publish a JSONL or CSV file (.gz ok) into source SRC's stream first (repeatable)")
 	fl.StringArrayVar(&f.outputs, "output", nil, "SINK=FILE: also write the rows of sink SINK as JSON lines to FILE, - for stdout (repeatable)")
 	fl.StringVar(&f.dlq, "dlq", "", "write dead-lettered records as JSON lines to FILE")
 	fl.BoolVar(&f.bounded, "bounded", false, "stop when every input is consumed and every window fired; print a summary")
@@ -402,13 +404,26 @@ func runJob(ctx context.Context, path string, f *runFlags, stdout, stderr io.Wri
 	return nil
 }
 
-// publishInput publishes one --input file into its source's stream.
+// publishInput publishes one --input file into its source's stream. A
+// gzip file (named *.gz, or starting with gzip's magic bytes) is
+// decompressed on the fly.
 func publishInput(ctx context.Context, conn *jetstream.Conn, op *planner.SourceOp, file string, create bool, log *slog.Logger) error {
 	fh, err := os.Open(file)
 	if err != nil {
 		return userError{fmt.Errorf("--input %s: %w", op.Source, err)}
 	}
 	defer fh.Close()
+	r := bufio.NewReaderSize(fh, 1<<20)
+	var gz *gzipReader
+	if magic, _ := r.Peek(2); strings.HasSuffix(file, ".gz") || bytes.Equal(magic, []byte{0x1f, 0x8b}) {
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			return userError{fmt.Errorf("--input %s=%s: not a gzip file: %w", op.Source, file, err)}
+		}
+		defer zr.Close()
+		gz = &gzipReader{zr: zr}
+		r = bufio.NewReaderSize(gz, 1<<20)
+	}
 	subjects := op.Subjects
 	if len(subjects) == 0 {
 		subjects = jetstream.DefaultSubjects(op.Stream)
@@ -417,7 +432,6 @@ func publishInput(ctx context.Context, conn *jetstream.Conn, op *planner.SourceO
 		return userError{err}
 	}
 	skip := 0
-	r := bufio.NewReaderSize(fh, 1<<20)
 	if op.Format == "csv" && op.CSV.Header {
 		warn, err := checkCSVHeader(r, op)
 		if err != nil {
@@ -432,10 +446,32 @@ func publishInput(ctx context.Context, conn *jetstream.Conn, op *planner.SourceO
 	t0 := time.Now()
 	n, err := conn.PublishLines(ctx, subject, r, skip)
 	if err != nil {
+		if gz != nil && gz.err != nil {
+			return userError{fmt.Errorf("--input %s=%s: corrupt or truncated gzip file after %d records: %w", op.Source, file, n, gz.err)}
+		}
 		return fmt.Errorf("--input %s: %w", op.Source, err)
 	}
 	log.Info("input published", "source", op.Source, "file", file, "subject", subject, "records", n, "took", time.Since(t0).Round(time.Millisecond))
 	return nil
+}
+
+// gzipReader reads a gzip stream and keeps its first error. The error is
+// wrapped: gzip reports a truncated stream as io.ErrUnexpectedEOF, which
+// a reader of lines would take for the end of the input.
+type gzipReader struct {
+	zr  *gzip.Reader
+	err error
+}
+
+func (g *gzipReader) Read(p []byte) (int, error) {
+	n, err := g.zr.Read(p)
+	if err != nil && err != io.EOF {
+		if g.err == nil {
+			g.err = err
+		}
+		err = fmt.Errorf("gzip: %w", err)
+	}
+	return n, err
 }
 
 // progress redraws one status line on the terminal every second: rows/s

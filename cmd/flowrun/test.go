@@ -22,8 +22,10 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/spf13/cobra"
 
+	"github.com/flowrun/flowrun/executor/jetstream"
 	"github.com/flowrun/flowrun/ml"
 	"github.com/flowrun/flowrun/spec"
+	"github.com/flowrun/flowrun/udf"
 )
 
 func init() { register(testCmd) }
@@ -462,9 +464,9 @@ func resolvePath(base, p string) string {
 }
 
 // prepareInput returns the file to publish for one input: its rows written
-// in the source's format, the file itself, or a copy in dir made by
-// decompressing, sorting, cutting (offset, limit) and re-quoting it as the
-// input asks.
+// in the source's format, the file itself (gzip-compressed or not), or a
+// copy in dir made by decompressing, sorting, cutting (offset, limit) and
+// re-quoting it as the input asks.
 func prepareInput(base, dir, name string, src *spec.Source, in TestInput) (string, error) {
 	if src == nil {
 		return "", errors.New("the job has no such source")
@@ -489,8 +491,8 @@ func prepareInput(base, dir, name string, src *spec.Source, in TestInput) (strin
 	}
 	path := resolvePath(base, in.File)
 	gz := strings.HasSuffix(path, ".gz")
-	if !gz && in.Limit == 0 && in.Offset == 0 && in.SortBy == "" && in.Quoting == "" {
-		return path, nil
+	if in.Limit == 0 && in.Offset == 0 && in.SortBy == "" && in.Quoting == "" {
+		return path, nil // run --input and train --input read .gz files themselves
 	}
 	fh, err := os.Open(path)
 	if err != nil {
@@ -621,8 +623,20 @@ func sortRecords(recs []string, src *spec.Source, col string, delim byte) error 
 	order := make([]int, len(recs))
 	nums := make([]float64, len(recs))
 	numeric := true
+	// Timestamps in a layout or an epoch unit of the source's
+	// timestampFormat sort as the instants they are.
+	tsFormat := ""
+	if src.Schema[idx].Type == udf.TypeTimestamp && src.TimestampFormat != "" && src.TimestampFormat != spec.TimestampAuto {
+		tsFormat = src.TimestampFormat
+	}
 	for i := range order {
 		order[i] = i
+		if tsFormat != "" {
+			ms, err := jetstream.ParseTimestamp(tsFormat, strings.TrimSpace(keys[i]))
+			nums[i] = float64(ms)
+			numeric = numeric && err == nil
+			continue
+		}
 		f, err := strconv.ParseFloat(strings.TrimSpace(keys[i]), 64)
 		nums[i] = f
 		numeric = numeric && err == nil

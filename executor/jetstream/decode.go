@@ -1,9 +1,11 @@
 package jetstream
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 	"unsafe"
@@ -20,7 +22,8 @@ const DefaultMaxRecord = 1 << 20
 
 // DecodeError says why a record could not become a row: Class is decode
 // (not JSON/CSV, invalid UTF-8), type (a value does not fit its column:
-// wrong type, out of range, missing non-nullable column) or oversize.
+// wrong type, out of range, missing non-nullable column, a timestamp not in
+// the source's timestampFormat) or oversize.
 type DecodeError struct {
 	Class  executor.Class
 	Reason string
@@ -52,6 +55,8 @@ type Decoder struct {
 	seen    []bool
 	fields  [][]byte // CSV scratch
 	quoted  []bool
+	ts      tsFormat // how timestamp columns are written
+	tsName  string   // the source's timestampFormat, for messages (auto by default)
 }
 
 // NewDecoder returns the decoder of a source node. maxSize is the record
@@ -74,6 +79,14 @@ func NewDecoder(op *planner.SourceOp, maxSize int) (*Decoder, error) {
 		}
 	default:
 		return nil, fmt.Errorf("jetstream: source %s: unknown format %q", op.Source, op.Format)
+	}
+	ts, err := parseTSFormat(op.TimestampFormat)
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: source %s: %w", op.Source, err)
+	}
+	d.ts, d.tsName = ts, op.TimestampFormat
+	if d.tsName == "" {
+		d.tsName = spec.TimestampAuto
 	}
 	cols := op.Columns
 	if len(cols) == 0 {
@@ -504,6 +517,27 @@ func (d *Decoder) jsonValue(s *scanner, j int) (udf.Value, *DecodeError) {
 	}
 	switch col.t {
 	case udf.TypeBigint, udf.TypeDouble, udf.TypeTimestamp:
+		if col.t == udf.TypeTimestamp && d.ts.kind != tsAuto {
+			// A string or a number, parsed as the source's timestampFormat.
+			var text string
+			switch {
+			case c == '"':
+				str, err := s.str()
+				if err != nil {
+					return udf.Null, err
+				}
+				text = str
+			case c == '-' || c >= '0' && c <= '9':
+				num, _, err := s.num()
+				if err != nil {
+					return udf.Null, err
+				}
+				text = b2s(num)
+			default:
+				return wrong()
+			}
+			return d.timeValue(col, text)
+		}
 		if c == '"' && col.t == udf.TypeTimestamp {
 			str, err := s.str()
 			if err != nil {
@@ -511,7 +545,7 @@ func (d *Decoder) jsonValue(s *scanner, j int) (udf.Value, *DecodeError) {
 			}
 			ms, ok := parseTime(str)
 			if !ok {
-				return udf.Null, typeErr("column %q: %q is not an RFC 3339 time", col.name, str)
+				return udf.Null, typeErr("column %q: %q is not an RFC 3339 or ISO 8601 time (timestampFormat auto)", col.name, str)
 			}
 			return udf.Time(ms), nil
 		}
@@ -655,15 +689,6 @@ func parseInt(b []byte) (int64, bool) {
 	return int64(u), true
 }
 
-// parseTime parses an RFC 3339 time into epoch milliseconds.
-func parseTime(s string) (int64, bool) {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return 0, false
-	}
-	return t.UnixMilli(), true
-}
-
 // ---- CSV ----
 
 // splitCSV splits one CSV record into d.fields. Quoting follows RFC 4180
@@ -781,6 +806,9 @@ func (d *Decoder) csvValue(col *decCol, f []byte, quoted bool) (udf.Value, *Deco
 		}
 		return udf.Null, typeErr("column %q: want bool, got %q", col.name, f)
 	case udf.TypeBigint, udf.TypeDouble, udf.TypeTimestamp:
+		if col.t == udf.TypeTimestamp && d.ts.kind != tsAuto {
+			return d.timeValue(col, b2s(f))
+		}
 		s := scanner{b: f}
 		if len(f) > 0 && (f[0] == '-' || f[0] >= '0' && f[0] <= '9') {
 			text, isInt, err := s.num()
@@ -792,7 +820,7 @@ func (d *Decoder) csvValue(col *decCol, f []byte, quoted bool) (udf.Value, *Deco
 			if ms, ok := parseTime(b2s(f)); ok {
 				return udf.Time(ms), nil
 			}
-			return udf.Null, typeErr("column %q: %q is not an RFC 3339 time or epoch milliseconds", col.name, f)
+			return udf.Null, typeErr("column %q: %q is not an RFC 3339 or ISO 8601 time or epoch milliseconds (timestampFormat auto)", col.name, f)
 		}
 		return udf.Null, typeErr("column %q: want %s, got %q", col.name, col.t, f)
 	case udf.TypeVector:
@@ -822,4 +850,383 @@ func DeclColumns(decl []spec.Column) []planner.Column {
 		out[i] = planner.Column{Name: c.Name, Type: c.Type, Nullable: c.Nullable}
 	}
 	return out
+}
+
+// ---- timestamps ----
+
+// tsKind is the kind of a source's timestampFormat.
+type tsKind uint8
+
+const (
+	tsAuto   tsKind = iota // RFC 3339 / ISO 8601 strings, integers of epoch milliseconds
+	tsEpoch                // numbers of epoch seconds, milli-, micro- or nanoseconds
+	tsLayout               // strings in a Go time layout
+)
+
+// tsFormat is how the timestamp columns of a source are written
+// (planner.SourceOp.TimestampFormat).
+type tsFormat struct {
+	kind   tsKind
+	shift  int    // tsEpoch: milliseconds = value × 10^shift
+	unit   string // tsEpoch: seconds, milliseconds, ...
+	layout string // tsLayout
+}
+
+// parseTSFormat returns the format of a timestampFormat value: "" or
+// auto, one of the epoch units, or a Go time layout.
+func parseTSFormat(f string) (tsFormat, error) {
+	switch f {
+	case "", spec.TimestampAuto:
+		return tsFormat{}, nil
+	case spec.TimestampEpochSeconds:
+		return tsFormat{kind: tsEpoch, shift: 3, unit: "seconds"}, nil
+	case spec.TimestampEpochMillis:
+		return tsFormat{kind: tsEpoch, shift: 0, unit: "milliseconds"}, nil
+	case spec.TimestampEpochMicros:
+		return tsFormat{kind: tsEpoch, shift: -3, unit: "microseconds"}, nil
+	case spec.TimestampEpochNanos:
+		return tsFormat{kind: tsEpoch, shift: -6, unit: "nanoseconds"}, nil
+	}
+	if err := spec.CheckTimestampLayout(f); err != nil {
+		return tsFormat{}, fmt.Errorf("timestampFormat %q: want %s or a Go time layout (%v)", f, strings.Join(spec.TimestampFormats, ", "), err)
+	}
+	return tsFormat{kind: tsLayout, layout: f}, nil
+}
+
+// parse parses the text of a value (a string, or a JSON number's text)
+// into epoch milliseconds. When it fails, why says so, naming the value
+// and the format expected.
+func (f *tsFormat) parse(s, name string) (ms int64, why string) {
+	switch f.kind {
+	case tsEpoch:
+		ms, st := parseEpoch(s, f.shift)
+		switch st {
+		case epochBad:
+			return 0, fmt.Sprintf("%q is not a number of epoch %s (timestampFormat %s)", s, f.unit, name)
+		case epochRange:
+			return 0, fmt.Sprintf("%q is out of range for timestamp (timestampFormat %s)", s, name)
+		}
+		return ms, ""
+	case tsLayout:
+		t, err := time.Parse(f.layout, s)
+		if err != nil {
+			detail := ""
+			if pe, ok := err.(*time.ParseError); ok && pe.Message != "" {
+				detail = pe.Message // e.g. ": month out of range"
+			}
+			return 0, fmt.Sprintf("%q does not match timestampFormat %q%s", s, f.layout, detail)
+		}
+		return t.UnixMilli(), ""
+	}
+	if ms, ok := parseTime(s); ok {
+		return ms, ""
+	}
+	if ms, ok := parseInt([]byte(s)); ok {
+		return ms, ""
+	}
+	return 0, fmt.Sprintf("%q is not an RFC 3339 or ISO 8601 time or epoch milliseconds (timestampFormat %s)", s, name)
+}
+
+// timeValue decodes the text of a timestamp value in the source's
+// (non-auto) timestampFormat.
+func (d *Decoder) timeValue(col *decCol, s string) (udf.Value, *DecodeError) {
+	ms, why := d.ts.parse(s, d.tsName)
+	if why != "" {
+		return udf.Null, typeErr("column %q: %s", col.name, why)
+	}
+	return udf.Time(ms), nil
+}
+
+// ParseTimestamp parses s, a timestamp written as format says (a
+// source's timestampFormat: "" or auto, an epoch unit, or a Go time
+// layout), into epoch milliseconds, as the source decoder does. In auto
+// format, an integer is epoch milliseconds.
+func ParseTimestamp(format, s string) (int64, error) {
+	f, err := parseTSFormat(format)
+	if err != nil {
+		return 0, err
+	}
+	if format == "" {
+		format = spec.TimestampAuto
+	}
+	ms, why := f.parse(s, format)
+	if why != "" {
+		return 0, errors.New(why)
+	}
+	return ms, nil
+}
+
+// parseTime parses a time string of timestampFormat auto into epoch
+// milliseconds. The common shapes are parsed by hand, without allocating:
+//
+//	YYYY-MM-DD
+//	YYYY-MM-DD[T ]hh:mm[:ss[.fraction]][Z|±hh:mm|±hhmm|±hh]
+//
+// (no zone is UTC; ',' may separate the fraction). Anything else goes to
+// time.Parse(time.RFC3339Nano), so that every string read before this
+// parser existed (such as a one-digit hour) is read the same way.
+func parseTime(s string) (int64, bool) {
+	if ms, ok := parseISO(s); ok {
+		return ms, true
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return 0, false
+	}
+	return t.UnixMilli(), true
+}
+
+// num2 parses the two decimal digits at s[i:i+2].
+func num2(s string, i int) (int, bool) {
+	a, b := s[i]-'0', s[i+1]-'0'
+	if a > 9 || b > 9 {
+		return 0, false
+	}
+	return int(a)*10 + int(b), true
+}
+
+// parseISO is the fast path of parseTime. It gives the same result as
+// time.Parse(time.RFC3339Nano, s).UnixMilli() for every s both accept.
+func parseISO(s string) (int64, bool) {
+	if len(s) < 10 || s[4] != '-' || s[7] != '-' {
+		return 0, false
+	}
+	yh, ok1 := num2(s, 0)
+	yl, ok2 := num2(s, 2)
+	mon, ok3 := num2(s, 5)
+	day, ok4 := num2(s, 8)
+	if !ok1 || !ok2 || !ok3 || !ok4 || mon < 1 || mon > 12 {
+		return 0, false
+	}
+	year := yh*100 + yl
+	if day < 1 || day > daysInMonth(year, mon) {
+		return 0, false
+	}
+	days := daysFromCivil(year, mon, day)
+	if len(s) == 10 {
+		return days * 86_400_000, true
+	}
+	if len(s) < 16 || s[10] != 'T' && s[10] != ' ' || s[13] != ':' {
+		return 0, false
+	}
+	hour, ok1 := num2(s, 11)
+	minute, ok2 := num2(s, 14)
+	if !ok1 || !ok2 || hour > 23 || minute > 59 {
+		return 0, false
+	}
+	i, sec, ms := 16, 0, 0
+	if i < len(s) && s[i] == ':' {
+		if len(s) < 19 {
+			return 0, false
+		}
+		var ok bool
+		if sec, ok = num2(s, 17); !ok || sec > 59 {
+			return 0, false
+		}
+		i = 19
+		if i < len(s) && (s[i] == '.' || s[i] == ',') {
+			i++
+			start := i
+			for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+				if i-start < 3 {
+					ms = ms*10 + int(s[i]-'0')
+				}
+				i++
+			}
+			switch i - start {
+			case 0:
+				return 0, false
+			case 1:
+				ms *= 100
+			case 2:
+				ms *= 10
+			}
+		}
+	}
+	off := 0
+	if i < len(s) {
+		switch s[i] {
+		case 'Z':
+			i++
+		case '+', '-':
+			z := s[i+1:]
+			var oh, om int
+			var ok1, ok2 bool
+			switch len(z) {
+			case 2: // ±hh
+				oh, ok1 = num2(z, 0)
+				ok2 = true
+			case 4: // ±hhmm
+				oh, ok1 = num2(z, 0)
+				om, ok2 = num2(z, 2)
+			case 5: // ±hh:mm
+				oh, ok1 = num2(z, 0)
+				om, ok2 = num2(z, 3)
+				ok2 = ok2 && z[2] == ':'
+			}
+			if !ok1 || !ok2 || oh > 23 || om > 59 {
+				return 0, false
+			}
+			off = (oh*60 + om) * 60
+			if s[i] == '-' {
+				off = -off
+			}
+			i = len(s)
+		default:
+			return 0, false
+		}
+	}
+	if i != len(s) {
+		return 0, false
+	}
+	secs := days*86400 + int64(hour*3600+minute*60+sec-off)
+	return secs*1000 + int64(ms), true
+}
+
+// daysInMonth is the number of days of month m (1-12) of year y
+// (proleptic Gregorian calendar).
+func daysInMonth(y, m int) int {
+	switch m {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// daysFromCivil returns the days since 1970-01-01 of a date of the
+// proleptic Gregorian calendar (H. Hinnant's days_from_civil).
+func daysFromCivil(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y
+	if era < 0 {
+		era -= 399
+	}
+	era /= 400
+	yoe := y - era*400 // [0, 399]
+	mp := m + 9        // March = 0
+	if m > 2 {
+		mp = m - 3
+	}
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 719468
+}
+
+// The results of parseEpoch.
+const (
+	epochOK = iota
+	epochBad
+	epochRange
+)
+
+// parseEpoch parses a decimal number (an optional sign, digits, an
+// optional fraction and exponent) and returns floor(number × 10^shift):
+// with shift 3 a number of seconds becomes milliseconds. Without an
+// exponent the arithmetic is exact.
+func parseEpoch(s string, shift int) (int64, int) {
+	i := 0
+	neg := false
+	if i < len(s) && (s[i] == '-' || s[i] == '+') {
+		neg = s[i] == '-'
+		i++
+	}
+	start := i
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	intPart := s[start:i]
+	if len(intPart) == 0 {
+		return 0, epochBad
+	}
+	var frac string
+	if i < len(s) && s[i] == '.' {
+		i++
+		fs := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if frac = s[fs:i]; len(frac) == 0 {
+			return 0, epochBad
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		j := i + 1
+		if j < len(s) && (s[j] == '+' || s[j] == '-') {
+			j++
+		}
+		k := j
+		for k < len(s) && s[k] >= '0' && s[k] <= '9' {
+			k++
+		}
+		if k == j || k != len(s) {
+			return 0, epochBad
+		}
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return 0, epochRange
+		}
+		v := math.Floor(f * math.Pow10(shift))
+		if math.IsNaN(v) || v < -9.223372036854775e18 || v >= 9.223372036854775e18 {
+			return 0, epochRange
+		}
+		return int64(v), epochOK
+	}
+	if i != len(s) {
+		return 0, epochBad
+	}
+	var u uint64
+	over := false
+	push := func(c byte) {
+		d := uint64(c - '0')
+		if u > (math.MaxUint64-d)/10 {
+			over = true
+			return
+		}
+		u = u*10 + d
+	}
+	for k := 0; k < len(intPart); k++ {
+		push(intPart[k])
+	}
+	rem := false // a non-zero remainder below the unit of the result
+	if shift >= 0 {
+		for k := 0; k < shift; k++ {
+			c := byte('0')
+			if k < len(frac) {
+				c = frac[k]
+			}
+			push(c)
+		}
+		if shift < len(frac) {
+			rem = strings.Trim(frac[shift:], "0") != ""
+		}
+	} else {
+		rem = strings.Trim(frac, "0") != ""
+		div := uint64(1)
+		for range -shift {
+			div *= 10
+		}
+		rem = rem || u%div != 0
+		u /= div
+	}
+	if over || u > 1<<63 || !neg && u > math.MaxInt64 {
+		return 0, epochRange
+	}
+	if !neg {
+		return int64(u), epochOK
+	}
+	v := int64(-u) // u <= 1<<63
+	if rem {
+		if v == math.MinInt64 {
+			return 0, epochRange
+		}
+		v--
+	}
+	return v, epochOK
 }
