@@ -100,6 +100,9 @@ func describe(op Op, in []Schema, out Schema) string {
 			}
 		default:
 			s += " stream=" + op.Stream + " subject=" + op.Subject
+			if op.DuplicateWindow > 0 {
+				s += " duplicateWindow=" + op.DuplicateWindow.Std().String()
+			}
 		}
 		s += " format=" + op.Format
 		if op.Where.Value != "" {

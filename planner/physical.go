@@ -269,9 +269,12 @@ type SinkOp struct {
 	Sink    string `json:"sink"`
 	Stream  string `json:"stream,omitempty"`
 	Subject string `json:"subject,omitempty"`
-	Bucket  string `json:"bucket,omitempty"`
-	Key     []int  `json:"key,omitempty"` // KV key columns: kv.key, else the input's key
-	Format  string `json:"format"`
+	// DuplicateWindow is the duplicate window of the stream when the
+	// sink creates it (0: the default).
+	DuplicateWindow spec.Duration `json:"duplicateWindow,omitempty"`
+	Bucket          string        `json:"bucket,omitempty"`
+	Key             []int         `json:"key,omitempty"` // KV key columns: kv.key, else the input's key
+	Format          string        `json:"format"`
 	// Where is the sink's expr-lang predicate over the row's columns by
 	// name ("" for none); the executor compiles it with udf.CompilePredicate.
 	Where spec.Text `json:"where"`

@@ -291,7 +291,7 @@ func (pl *planner) bindSink(i int) Rel {
 	s := in.Schema()
 	op := &SinkOp{Sink: sk.Name, Format: or(sk.Format, "json")}
 	if sk.JetStream != nil {
-		op.Stream, op.Subject = sk.JetStream.Stream, sk.JetStream.Subject
+		op.Stream, op.Subject, op.DuplicateWindow = sk.JetStream.Stream, sk.JetStream.Subject, sk.JetStream.DuplicateWindow
 	}
 	n := len(pl.diags)
 	if sk.KV != nil {

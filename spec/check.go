@@ -832,6 +832,9 @@ func (v *validator) sink(i int) {
 		if js.Subject == "" {
 			v.err(ErrMissing, v.at(path+".jetstream"), "%s: jetstream has no subject", label)
 		}
+		if js.DuplicateWindow < 0 || (js.DuplicateWindow > 0 && js.DuplicateWindow.Std() < 100*time.Millisecond) {
+			v.err(ErrValue, v.at(path+".jetstream.duplicateWindow"), "%s: duplicateWindow must be at least 100ms", label)
+		}
 	}
 	if kv := s.KV; kv != nil {
 		if kv.Bucket == "" {

@@ -336,6 +336,9 @@ type Sink struct {
 type JetStreamSink struct {
 	Stream  string `json:"stream" doc:"Stream name; created if missing."`
 	Subject string `json:"subject" doc:"Subject to publish to."`
+	// DuplicateWindow is the stream's duplicate window when flowrun
+	// creates the stream (zero: DefaultDuplicateWindow).
+	DuplicateWindow Duration `json:"duplicateWindow,omitempty" doc:"How long the stream remembers Nats-Msg-Ids to drop replayed rows, when flowrun creates it; costs about 200 bytes of server memory per message published within the window." default:"2m"`
 }
 
 // KVSink keeps the latest row per key in a JetStream KV bucket.

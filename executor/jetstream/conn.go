@@ -266,14 +266,31 @@ func DefaultSubjects(stream string) []string {
 	return []string{strings.ToLower(stream) + ".>"}
 }
 
+// DefaultDuplicateWindow is the duplicate window of the streams flowrun
+// creates (JetStream's default).
+const DefaultDuplicateWindow = 2 * time.Minute
+
 // EnsureStream creates the stream with subjects when it does not exist
 // (create true); an existing stream is left as it is. With create false a
 // missing stream is ErrNoStream.
 func (c *Conn) EnsureStream(ctx context.Context, name string, subjects []string, create bool) (jsapi.Stream, error) {
+	return c.EnsureStreamDup(ctx, name, subjects, create, 0)
+}
+
+// EnsureStreamDup is EnsureStream creating the stream with duplicate
+// window dup (0: DefaultDuplicateWindow). An existing stream keeps its
+// window; a different one than asked is logged.
+func (c *Conn) EnsureStreamDup(ctx context.Context, name string, subjects []string, create bool, dup time.Duration) (jsapi.Stream, error) {
+	if dup <= 0 {
+		dup = DefaultDuplicateWindow
+	}
 	c.streamMu.Lock()
 	defer c.streamMu.Unlock()
 	s, err := c.JS.Stream(ctx, name)
 	if err == nil {
+		if have := s.CachedInfo().Config.Duplicates; have != dup && dup != DefaultDuplicateWindow {
+			c.log.Warn("existing stream keeps its duplicate window", "stream", name, "window", have, "asked", dup)
+		}
 		return c.addSubjects(ctx, s, subjects, create)
 	}
 	if !errors.Is(err, jsapi.ErrStreamNotFound) {
@@ -289,7 +306,7 @@ func (c *Conn) EnsureStream(ctx context.Context, name string, subjects []string,
 		Name:       name,
 		Subjects:   subjects,
 		Storage:    jsapi.FileStorage,
-		Duplicates: 2 * time.Minute,
+		Duplicates: dup,
 	})
 	if errors.Is(err, jsapi.ErrStreamNameAlreadyInUse) {
 		return c.JS.Stream(ctx, name)

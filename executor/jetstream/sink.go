@@ -97,7 +97,7 @@ func NewSink(ctx context.Context, c *Conn, job string, node *planner.Node, in pl
 			subject = strings.ToLower(op.Stream) + "." + node.Stage
 		}
 		if op.Stream != "" {
-			if _, err := c.EnsureStream(ctx, op.Stream, []string{subject}, opts.CreateStreams); err != nil {
+			if _, err := c.EnsureStreamDup(ctx, op.Stream, []string{subject}, opts.CreateStreams, op.DuplicateWindow.Std()); err != nil {
 				return nil, err
 			}
 		}
