@@ -13,25 +13,9 @@ import (
 	jsapi "github.com/nats-io/nats.go/jetstream"
 
 	"github.com/flowrun/flowrun/executor"
-	"github.com/flowrun/flowrun/executor/jstest"
 	"github.com/flowrun/flowrun/planner"
 	"github.com/flowrun/flowrun/udf"
 )
-
-func ackConn(t *testing.T, maxPending int) *Conn {
-	t.Helper()
-	srv := jstest.RunServer(t)
-	nc, err := nats.Connect("", nats.InProcessServer(srv))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	c, err := NewConn(nc, maxPending)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
 
 func streamMsgs(t *testing.T, c *Conn, name string) uint64 {
 	t.Helper()
@@ -49,7 +33,7 @@ func streamMsgs(t *testing.T, c *Conn, name string) uint64 {
 // Two publishers share a Conn whose flow control allows 8 outstanding
 // publishes; every message is stored and acknowledged.
 func TestPublishAsyncFlowControl(t *testing.T) {
-	c := ackConn(t, 8)
+	c := testConnMax(t, 8)
 	ctx := t.Context()
 	if _, err := c.EnsureStream(ctx, "FC", []string{"fc.>"}, true); err != nil {
 		t.Fatal(err)
@@ -89,7 +73,7 @@ func TestPublishAsyncFlowControl(t *testing.T) {
 // A stream that refuses messages: Flush reports the first refusal with
 // its subject and the server's reason; what fits is stored.
 func TestPublishAsyncRefusedNamesSubject(t *testing.T) {
-	c := ackConn(t, 0)
+	c := testConnMax(t, 0)
 	ctx := t.Context()
 	if _, err := c.JS.CreateStream(ctx, jsapi.StreamConfig{Name: "LIM", Subjects: []string{"lim.>"}, MaxMsgs: 5, Discard: jsapi.DiscardNew}); err != nil {
 		t.Fatal(err)
@@ -113,7 +97,7 @@ func TestPublishAsyncRefusedNamesSubject(t *testing.T) {
 
 // No stream listens on the subject: the publish fails with no responders.
 func TestPublishAsyncNoStream(t *testing.T) {
-	c := ackConn(t, 0)
+	c := testConnMax(t, 0)
 	if err := c.PublishAsync(t.Context(), &nats.Msg{Subject: "nowhere.x", Data: []byte("x")}); err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +110,7 @@ func TestPublishAsyncNoStream(t *testing.T) {
 // A subscriber that never answers: Flush gives up after the ack timeout
 // instead of waiting forever.
 func TestPublishAsyncAckTimeout(t *testing.T) {
-	c := ackConn(t, 0)
+	c := testConnMax(t, 0)
 	c.acks.timeout = 200 * time.Millisecond
 	sub, err := c.NC.SubscribeSync("silent.x")
 	if err != nil {
@@ -147,7 +131,7 @@ func TestPublishAsyncAckTimeout(t *testing.T) {
 // Duplicates (same Nats-Msg-Id) are acknowledged, not errors, and stored
 // once; more subjects than have their own reply subject all get acked.
 func TestPublishAsyncDuplicatesAndManySubjects(t *testing.T) {
-	c := ackConn(t, 64)
+	c := testConnMax(t, 64)
 	ctx := t.Context()
 	if _, err := c.EnsureStream(ctx, "MANY", []string{"many.>"}, true); err != nil {
 		t.Fatal(err)
@@ -173,7 +157,7 @@ func TestPublishAsyncDuplicatesAndManySubjects(t *testing.T) {
 // A sink whose stream refuses messages stops at its next batch with the
 // server's reason instead of publishing on until the final flush.
 func TestSinkStopsAfterRefusedPublish(t *testing.T) {
-	c := ackConn(t, 0)
+	c := testConnMax(t, 0)
 	ctx := t.Context()
 	if _, err := c.JS.CreateStream(ctx, jsapi.StreamConfig{Name: "FULL", Subjects: []string{"full.>"}, MaxMsgs: 5, Discard: jsapi.DiscardNew}); err != nil {
 		t.Fatal(err)

@@ -35,7 +35,7 @@ func TestStreamSeq(t *testing.T) {
 // consumer on it.
 func pullerFixture(t *testing.T, n int) (*Conn, jsapi.Consumer) {
 	t.Helper()
-	c := ackConn(t, 0)
+	c := testConnMax(t, 0)
 	ctx := t.Context()
 	if _, err := c.EnsureStream(ctx, "P", []string{"p.>"}, true); err != nil {
 		t.Fatal(err)

@@ -12,7 +12,7 @@ import (
 // A sink creates its stream with the duplicate window it asks for (the
 // default without one); an existing stream keeps its own.
 func TestSinkDuplicateWindow(t *testing.T) {
-	c := ackConn(t, 0)
+	c := testConnMax(t, 0)
 	ctx := t.Context()
 	in := planner.Schema{Columns: []planner.Column{{Name: "n", Type: udf.TypeBigint}}, EventTime: -1}
 	window := func(stream string) time.Duration {

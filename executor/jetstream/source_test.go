@@ -21,7 +21,11 @@ import (
 
 func testConn(t *testing.T) *Conn { return testConnB(t) }
 
-func testConnB(t testing.TB) *Conn {
+func testConnB(t testing.TB) *Conn { return testConnMax(t, 0) }
+
+// testConnMax connects to a fresh embedded server with at most
+// maxPending outstanding publishes (0: the default).
+func testConnMax(t testing.TB, maxPending int) *Conn {
 	t.Helper()
 	srv := jstest.RunServer(t)
 	nc, err := nats.Connect("", nats.InProcessServer(srv))
@@ -29,7 +33,7 @@ func testConnB(t testing.TB) *Conn {
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
-	c, err := NewConn(nc, 0)
+	c, err := NewConn(nc, maxPending)
 	if err != nil {
 		t.Fatal(err)
 	}
