@@ -188,7 +188,9 @@ func Connect(ctx context.Context, o Options) (*Conn, error) {
 }
 
 // NewConn wraps an existing connection (tests, embedding programs).
-// maxPending bounds outstanding async publishes; 0 means 4096.
+// maxPending bounds outstanding async publishes; 0 means 4096. Sources
+// consume on nc too; Connect gives them a second connection (SubNC),
+// which a program under load should do as well (docs/operations.md).
 func NewConn(nc *nats.Conn, maxPending int) (*Conn, error) {
 	if maxPending <= 0 {
 		maxPending = 4096
