@@ -57,7 +57,8 @@ source's stream before the pipeline starts consuming; a gzip file (FILE.gz, or
 any file that starts with gzip's magic bytes) is decompressed on the fly.
 --output SINK=FILE (or - for stdout) also writes every row the sink publishes
 as one JSON object per line. --dlq FILE writes each dead-lettered record as a
-JSON line {"stage", "class", "reason", "data"}.
+JSON line {"stage", "class", "reason", "data"}. In a live run both are flushed
+every 200 ms, so they can be followed while the job runs.
 
 With --bounded the run stops once every input is consumed and every window has
 fired, and prints a summary per stage (rows in, out, late, dead-lettered).
@@ -185,10 +186,34 @@ func userFuncs(p *spec.Pipeline) *udf.Env {
 
 // lineWriter writes JSON lines from several goroutines.
 type lineWriter struct {
-	mu  sync.Mutex
-	w   *bufio.Writer
-	c   io.Closer // nil for stdout
-	buf []byte
+	mu   sync.Mutex
+	w    *bufio.Writer
+	c    io.Closer // nil for stdout
+	buf  []byte
+	stop chan struct{} // ends the flusher, if any
+}
+
+// flushEvery writes buffered lines out every d until close, so a live run's
+// --output and --dlq can be followed (tail -f, or - on a terminal) while
+// it runs.
+func (lw *lineWriter) flushEvery(d time.Duration) {
+	lw.stop = make(chan struct{})
+	go func(stop chan struct{}) {
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				lw.mu.Lock()
+				if lw.w.Buffered() > 0 {
+					_ = lw.w.Flush()
+				}
+				lw.mu.Unlock()
+			}
+		}
+	}(lw.stop)
 }
 
 func openLines(path string, stdout io.Writer) (*lineWriter, error) {
@@ -215,6 +240,10 @@ func (lw *lineWriter) rows(cols []planner.Column, rows []udf.Row) {
 func (lw *lineWriter) close() error {
 	lw.mu.Lock()
 	defer lw.mu.Unlock()
+	if lw.stop != nil {
+		close(lw.stop)
+		lw.stop = nil
+	}
 	err := lw.w.Flush()
 	if lw.c != nil {
 		if cerr := lw.c.Close(); err == nil {
@@ -306,6 +335,9 @@ func runJob(ctx context.Context, path string, f *runFlags, stdout, stderr io.Wri
 			return err
 		}
 		stdoutUsed = stdoutUsed || file == "-"
+		if !f.bounded {
+			w.flushEvery(200 * time.Millisecond)
+		}
 		outputs[stage] = w
 	}
 	var dlqOut *lineWriter
@@ -314,6 +346,9 @@ func runJob(ctx context.Context, path string, f *runFlags, stdout, stderr io.Wri
 			return err
 		}
 		defer dlqOut.close()
+		if !f.bounded {
+			dlqOut.flushEvery(200 * time.Millisecond)
+		}
 		stdoutUsed = stdoutUsed || f.dlq == "-"
 	}
 
