@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"syscall"
@@ -13,8 +14,14 @@ import (
 // Without --bounded a run goes on until SIGINT or SIGTERM, then drains and
 // returns cleanly: every record published before the signal reached the
 // output, and a second run on the same store finds nothing left to read
-// (the durable consumer was acknowledged to the end).
+// (the durable consumer was acknowledged to the end). It signals its own
+// process, so no test of this package may run in parallel with it.
 func TestRunLiveStopsOnSignal(t *testing.T) {
+	// Keep the signals from ever killing the test binary, even if the run
+	// has already stopped listening.
+	guard := make(chan os.Signal, 4)
+	signal.Notify(guard, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(guard)
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
 			input, orders, bad := ordersInput(t, 2000)
