@@ -158,6 +158,9 @@ func (pl *planner) scan(src *spec.Source) Rel {
 	if op.CSV.Delimiter == "" && op.Format == "csv" {
 		op.CSV.Delimiter = ","
 	}
+	if op.CSV.Quote == spec.CSVQuoteDefault {
+		op.CSV.Quote = "" // the default, as when it is left out: the same plan
+	}
 	if js := src.JetStream; js != nil {
 		op.Stream = js.Stream
 		op.Subjects = append([]string(nil), js.Subjects...)

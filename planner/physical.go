@@ -114,7 +114,7 @@ type SourceOp struct {
 	Subjects  []string        `json:"subjects"`
 	Durable   string          `json:"durable"`
 	Format    string          `json:"format"`
-	CSV       spec.CSVOptions `json:"csv"`
+	CSV       spec.CSVOptions `json:"csv"`     // Delimiter set; Quote "" (RFC 4180), spec.CSVQuoteNone or a character
 	Decl      []spec.Column   `json:"decl"`    // the full declared schema
 	Columns   []int           `json:"columns"` // decoded subset, in output order
 	StartFrom string          `json:"startFrom"`

@@ -212,6 +212,7 @@ func (v *validator) source(i int) {
 	if s.Format == "csv" && s.CSV != nil && len(s.CSV.Delimiter) > 1 && utf8.RuneCountInString(s.CSV.Delimiter) != 1 {
 		v.err(ErrValue, v.at(path+".csv.delimiter"), "csv delimiter must be one character, not %q", s.CSV.Delimiter)
 	}
+	v.csvOptions(s, path)
 	if s.CSV != nil && s.Format != "csv" {
 		v.warn(ErrValue, v.at(path+".csv"), "csv options are ignored unless format is csv")
 	}

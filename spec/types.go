@@ -102,7 +102,11 @@ type JetStreamSource struct {
 // CSVOptions configures CSV decoding.
 type CSVOptions struct {
 	Header    bool   `json:"header,omitempty" doc:"The first record is a header naming the columns."`
-	Delimiter string `json:"delimiter,omitempty" default:","`
+	Delimiter string `json:"delimiter,omitempty" doc:"Field separator, one character (\\t: tab-separated)." default:","`
+	// Quote is the quote character: "" or `"` (RFC 4180, read leniently),
+	// CSVQuoteNone (no quoting: a field is the text up to the delimiter)
+	// or one other ASCII character. See CheckCSVQuote.
+	Quote string `json:"quote,omitempty" doc:"Quote character. A field that starts with it is quoted: a delimiter inside is text and a doubled quote is one quote; a quote elsewhere is text. none: no quoting, every character up to the delimiter is field text, quotes included (tab-separated exports whose text may start with or hold a quote). Or another single ASCII character, such as '." default:"\"" names:"none" pattern:"^[!-~]$"`
 }
 
 // Column is one column of a source schema.

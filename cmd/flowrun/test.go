@@ -65,7 +65,8 @@ type TestCase struct {
 // Limit keeps the next ones (a CSV header is kept); Quoting "none" reads a delimited
 // file whose fields are not quoted (a '"' is a literal character and the
 // last column takes the rest of the line, as in most TSV exports) and
-// quotes it for the CSV decoder.
+// quotes it for the CSV decoder (a source with csv.quote: none reads such
+// a file as it is: it is then not re-quoted).
 type TestInput struct {
 	Rows    []map[string]any `yaml:"rows"`
 	File    string           `yaml:"file"`
@@ -489,9 +490,14 @@ func prepareInput(base, dir, name string, src *spec.Source, in TestInput) (strin
 	if in.Quoting != "" && !csvFmt {
 		return "", errors.New("quoting applies to CSV sources only")
 	}
+	delim, header, quote, err := csvSyntax(src)
+	if err != nil {
+		return "", err
+	}
+	requote := in.Quoting == "none" && quote != 0 // a source with csv.quote: none reads the file as it is
 	path := resolvePath(base, in.File)
 	gz := strings.HasSuffix(path, ".gz")
-	if in.Limit == 0 && in.Offset == 0 && in.SortBy == "" && in.Quoting == "" {
+	if in.Limit == 0 && in.Offset == 0 && in.SortBy == "" && !requote {
 		return path, nil // run --input and train --input read .gz files themselves
 	}
 	fh, err := os.Open(path)
@@ -507,14 +513,6 @@ func prepareInput(base, dir, name string, src *spec.Source, in TestInput) (strin
 		}
 		defer zr.Close()
 		rd = zr
-	}
-	delim := byte(',')
-	header := false
-	if src.CSV != nil {
-		header = src.CSV.Header
-		if src.CSV.Delimiter != "" {
-			delim = src.CSV.Delimiter[0]
-		}
 	}
 	var head string
 	var recs []string
@@ -538,8 +536,8 @@ func prepareInput(base, dir, name string, src *spec.Source, in TestInput) (strin
 		if in.SortBy == "" && in.Limit > 0 && len(recs) == in.Limit {
 			break
 		}
-		if in.Quoting == "none" {
-			line = quoteCSV(strings.SplitN(line, string(delim), max(len(src.Schema), 1)), delim)
+		if requote {
+			line = quoteCSV(strings.SplitN(line, string(delim), max(len(src.Schema), 1)), delim, quote)
 		}
 		recs = append(recs, line)
 	}
@@ -547,7 +545,7 @@ func prepareInput(base, dir, name string, src *spec.Source, in TestInput) (strin
 		return "", fmt.Errorf("%s: %w", in.File, err)
 	}
 	if in.SortBy != "" {
-		if err := sortRecords(recs, src, in.SortBy, delim); err != nil {
+		if err := sortRecords(recs, src, in.SortBy, delim, quote); err != nil {
 			return "", err
 		}
 		recs = recs[min(in.Offset, len(recs)):]
@@ -571,17 +569,33 @@ func prepareInput(base, dir, name string, src *spec.Source, in TestInput) (strin
 	return out, os.WriteFile(out, b.Bytes(), 0o644)
 }
 
-// quoteCSV joins fields as one RFC 4180 record.
-func quoteCSV(fields []string, delim byte) string {
+// csvSyntax returns the delimiter, the header flag and the quote
+// character (0: csv.quote none) of a source's CSV options.
+func csvSyntax(src *spec.Source) (delim byte, header bool, quote byte, err error) {
+	delim, quote = ',', '"'
+	if src.Format != "csv" || src.CSV == nil {
+		return delim, false, quote, nil
+	}
+	if src.CSV.Delimiter != "" {
+		delim = src.CSV.Delimiter[0]
+	}
+	quote, err = spec.CheckCSVQuote(src.CSV.Quote, string(delim))
+	return delim, src.CSV.Header, quote, err
+}
+
+// quoteCSV joins fields as one RFC 4180 record, quoted with quote ('"'
+// unless the source says otherwise).
+func quoteCSV(fields []string, delim, quote byte) string {
 	var b strings.Builder
+	q := string(quote)
 	for i, f := range fields {
 		if i > 0 {
 			b.WriteByte(delim)
 		}
-		if strings.ContainsAny(f, "\"\n\r"+string(delim)) {
-			b.WriteByte('"')
-			b.WriteString(strings.ReplaceAll(f, `"`, `""`))
-			b.WriteByte('"')
+		if strings.ContainsAny(f, q+"\n\r"+string(delim)) {
+			b.WriteByte(quote)
+			b.WriteString(strings.ReplaceAll(f, q, q+q))
+			b.WriteByte(quote)
 			continue
 		}
 		b.WriteString(f)
@@ -591,7 +605,7 @@ func quoteCSV(fields []string, delim byte) string {
 
 // sortRecords sorts records (stably) by a column of the source: numbers as
 // numbers, other values as text.
-func sortRecords(recs []string, src *spec.Source, col string, delim byte) error {
+func sortRecords(recs []string, src *spec.Source, col string, delim, quote byte) error {
 	idx := -1
 	for i, c := range src.Schema {
 		if c.Name == col {
@@ -603,6 +617,16 @@ func sortRecords(recs []string, src *spec.Source, col string, delim byte) error 
 	}
 	keys := make([]string, len(recs))
 	for i, l := range recs {
+		if src.Format == "csv" && quote != '"' {
+			// Split as the source's decoder does (csv.quote: none or
+			// another quote character).
+			f, err := jetstream.SplitCSV(*src.CSV, []byte(l))
+			if err != nil || idx >= len(f) {
+				return fmt.Errorf("sortBy %s: record %d: cannot read the column", col, i+1)
+			}
+			keys[i] = f[idx]
+			continue
+		}
 		if src.Format == "csv" {
 			cr := csv.NewReader(strings.NewReader(l))
 			cr.Comma = rune(delim)
@@ -1093,15 +1117,24 @@ func writeJSONL(path string, rows []map[string]any) error {
 
 // writeCSV writes rows as the CSV records of a source: fields in schema
 // order (a missing or null value is an empty field), a header first when
-// the source expects one.
+// the source expects one. For a source with csv.quote: none the fields
+// are written as they are, and a value holding the delimiter or a line
+// end is an error.
 func writeCSV(path string, src *spec.Source, rows []map[string]any) error {
-	delim := byte(',')
-	header := false
-	if src.CSV != nil {
-		header = src.CSV.Header
-		if src.CSV.Delimiter != "" {
-			delim = src.CSV.Delimiter[0]
+	delim, header, quote, err := csvSyntax(src)
+	if err != nil {
+		return err
+	}
+	record := func(fields []string) (string, error) {
+		if quote != 0 {
+			return quoteCSV(fields, delim, quote), nil
 		}
+		for i, f := range fields {
+			if strings.ContainsAny(f, "\n\r"+string(delim)) {
+				return "", fmt.Errorf("column %s: %q holds the delimiter or a line end, which a source with csv.quote: none cannot read", src.Schema[i].Name, f)
+			}
+		}
+		return strings.Join(fields, string(delim)), nil
 	}
 	var b bytes.Buffer
 	fields := make([]string, len(src.Schema))
@@ -1109,9 +1142,13 @@ func writeCSV(path string, src *spec.Source, rows []map[string]any) error {
 		for i, c := range src.Schema {
 			fields[i] = c.Name
 		}
-		b.WriteString(quoteCSV(fields, delim) + "\n")
+		line, err := record(fields)
+		if err != nil {
+			return fmt.Errorf("header: %w", err)
+		}
+		b.WriteString(line + "\n")
 	}
-	for _, r := range rows {
+	for n, r := range rows {
 		for i, c := range src.Schema {
 			switch v := normalizeYAML(r[c.Name]).(type) {
 			case nil:
@@ -1126,7 +1163,11 @@ func writeCSV(path string, src *spec.Source, rows []map[string]any) error {
 				fields[i] = string(j)
 			}
 		}
-		b.WriteString(quoteCSV(fields, delim) + "\n")
+		line, err := record(fields)
+		if err != nil {
+			return fmt.Errorf("row %d: %w", n+1, err)
+		}
+		b.WriteString(line + "\n")
 	}
 	return os.WriteFile(path, b.Bytes(), 0o644)
 }

@@ -1,6 +1,7 @@
 package jetstream
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -47,6 +48,7 @@ type decCol struct {
 type Decoder struct {
 	csv     bool
 	delim   byte
+	quote   byte // CSV quote character; 0: no quoting (csv.quote: none)
 	maxSize int
 	cols    []decCol       // output columns
 	byName  map[string]int // JSON key → output column
@@ -70,12 +72,9 @@ func NewDecoder(op *planner.SourceOp, maxSize int) (*Decoder, error) {
 	case "", "json":
 	case "csv":
 		d.csv = true
-		d.delim = ','
-		if op.CSV.Delimiter != "" {
-			if len(op.CSV.Delimiter) != 1 {
-				return nil, fmt.Errorf("jetstream: source %s: csv delimiter %q must be one byte", op.Source, op.CSV.Delimiter)
-			}
-			d.delim = op.CSV.Delimiter[0]
+		var err error
+		if d.delim, d.quote, err = csvSyntax(op.CSV); err != nil {
+			return nil, fmt.Errorf("jetstream: source %s: %w", op.Source, err)
 		}
 	default:
 		return nil, fmt.Errorf("jetstream: source %s: unknown format %q", op.Source, op.Format)
@@ -691,21 +690,59 @@ func parseInt(b []byte) (int64, bool) {
 
 // ---- CSV ----
 
+// csvSyntax returns the delimiter and the quote character (0: none) of
+// CSV options.
+func csvSyntax(o spec.CSVOptions) (delim, quote byte, err error) {
+	delim = ','
+	if o.Delimiter != "" {
+		if len(o.Delimiter) != 1 {
+			return 0, 0, fmt.Errorf("csv delimiter %q must be one byte", o.Delimiter)
+		}
+		delim = o.Delimiter[0]
+	}
+	quote, err = spec.CheckCSVQuote(o.Quote, string(delim))
+	return delim, quote, err
+}
+
+// SplitCSV splits one CSV record (without its line end) into its fields
+// as a source with the CSV options o reads it, quoting included.
+func SplitCSV(o spec.CSVOptions, record []byte) ([]string, error) {
+	d := &Decoder{csv: true}
+	var err error
+	if d.delim, d.quote, err = csvSyntax(o); err != nil {
+		return nil, err
+	}
+	if derr := d.splitCSV(record); derr != nil {
+		return nil, errors.New(derr.Reason)
+	}
+	out := make([]string, len(d.fields))
+	for i, f := range d.fields {
+		out[i] = string(f)
+	}
+	return out, nil
+}
+
 // splitCSV splits one CSV record into d.fields. Quoting follows RFC 4180
 // leniently (like encoding/csv's LazyQuotes): a field that starts with a
 // quote is quoted ("" is a quote inside it); a quote elsewhere in a field,
 // or a quoted field followed by anything but the delimiter, is kept as
-// literal text. Only an unterminated quoted field is an error.
+// literal text. Only an unterminated quoted field is an error. The quote
+// is d.quote ('"' by default); with none (0), splitPlain splits.
 func (d *Decoder) splitCSV(data []byte) *DecodeError {
 	d.fields = d.fields[:0]
 	d.quoted = d.quoted[:0]
 	for len(data) > 0 && (data[len(data)-1] == '\n' || data[len(data)-1] == '\r') {
 		data = data[:len(data)-1]
 	}
+	q := d.quote
+	if q == 0 {
+		d.splitPlain(data)
+		return nil
+	}
 	i := 0
 	for {
 		start := i
-		if i < len(data) && data[i] == '"' {
+		if i < len(data) && data[i] == q {
 			if field, next, ok := d.quotedField(data, i); ok {
 				d.fields = append(d.fields, field)
 				d.quoted = append(d.quoted, true)
@@ -731,27 +768,43 @@ func (d *Decoder) splitCSV(data []byte) *DecodeError {
 	}
 }
 
-// quotedField parses the quoted field at data[i] == '"'. ok is false when
-// the closing quote is not followed by the delimiter or the end (then the
-// field is literal text); next is -1 when the quote is never closed.
+// splitPlain splits a record without quoting (csv.quote: none): every
+// byte up to the next delimiter is field text.
+func (d *Decoder) splitPlain(data []byte) {
+	for {
+		i := bytes.IndexByte(data, d.delim)
+		if i < 0 {
+			d.fields = append(d.fields, data)
+			d.quoted = append(d.quoted, false)
+			return
+		}
+		d.fields = append(d.fields, data[:i])
+		d.quoted = append(d.quoted, false)
+		data = data[i+1:]
+	}
+}
+
+// quotedField parses the quoted field at data[i] == d.quote. ok is false
+// when the closing quote is not followed by the delimiter or the end (then
+// the field is literal text); next is -1 when the quote is never closed.
 func (d *Decoder) quotedField(data []byte, i int) (field []byte, next int, ok bool) {
+	q := d.quote
 	i++
 	var buf []byte
 	start := i
 	for {
-		if i >= len(data) {
+		k := bytes.IndexByte(data[i:], q)
+		if k < 0 {
 			return nil, -1, false
 		}
-		if data[i] == '"' {
-			if i+1 < len(data) && data[i+1] == '"' {
-				buf = append(buf, data[start:i+1]...)
-				i += 2
-				start = i
-				continue
-			}
-			break
+		i += k
+		if i+1 < len(data) && data[i+1] == q {
+			buf = append(buf, data[start:i+1]...)
+			i += 2
+			start = i
+			continue
 		}
-		i++
+		break
 	}
 	field = data[start:i]
 	if buf != nil {

@@ -1,6 +1,7 @@
 package jetstream
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -459,6 +460,239 @@ func TestParseTimestamp(t *testing.T) {
 		}
 		if err != nil || got != c.want {
 			t.Errorf("ParseTimestamp(%q, %q) = %d, %v; want %d", c.format, c.s, got, err, c.want)
+		}
+	}
+}
+
+// csvRecord250 is record250 as a CSV record of csvBenchDecl (a quoted
+// field among unquoted ones).
+const csvRecord250 = `123456,customer-000123456,1234.5678,true,2024-01-01T00:00:00.123Z,eu-west-1,"lorem ipsum dolor sit amet, consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna aliqua",17`
+
+// tsvRecord250 is the same record tab-separated and unquoted, its note
+// starting with a literal quote (csv.quote: none).
+const tsvRecord250 = "123456\tcustomer-000123456\t1234.5678\ttrue\t2024-01-01T00:00:00.123Z\teu-west-1\t" +
+	`"lorem ipsum" dolor sit amet, consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna aliqua` + "\t17"
+
+var csvBenchDecl = append(append([]spec.Column(nil), testDecl[:5]...),
+	spec.Column{Name: "region", Type: udf.TypeString},
+	spec.Column{Name: "note", Type: udf.TypeString},
+	spec.Column{Name: "qty", Type: udf.TypeBigint})
+
+func benchDecodeCSV(b *testing.B, opts spec.CSVOptions, rec string) {
+	op := &planner.SourceOp{Source: "orders", Format: "csv", CSV: opts, Decl: csvBenchDecl, Columns: []int{0, 1, 2, 3, 4, 6}}
+	d, err := NewDecoder(op, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	data := []byte(rec)
+	row := make(udf.Row, d.Width())
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if derr := d.Decode(data, row); derr != nil {
+			b.Fatal(derr)
+		}
+	}
+}
+
+// BenchmarkDecodeCSV decodes a 250-byte RFC 4180 record (the default
+// quoting).
+func BenchmarkDecodeCSV(b *testing.B) { benchDecodeCSV(b, spec.CSVOptions{}, csvRecord250) }
+
+// BenchmarkDecodeCSVQuoteNone decodes a 250-byte tab-separated record
+// with csv.quote: none.
+func BenchmarkDecodeCSVQuoteNone(b *testing.B) {
+	benchDecodeCSV(b, spec.CSVOptions{Delimiter: "\t", Quote: spec.CSVQuoteNone}, tsvRecord250)
+}
+
+// BenchmarkDecodeCSVShort decodes a record of short numeric fields, one
+// empty (NULL).
+func BenchmarkDecodeCSVShort(b *testing.B) {
+	var decl []spec.Column
+	for _, n := range []string{"a", "b", "c", "d", "e", "f", "g", "h"} {
+		decl = append(decl, spec.Column{Name: n, Type: udf.TypeBigint, Nullable: true})
+	}
+	op := &planner.SourceOp{Source: "x", Format: "csv", Decl: decl}
+	d, err := NewDecoder(op, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	data := []byte("1,22,,4,5,666,7,8")
+	row := make(udf.Row, d.Width())
+	b.ReportAllocs()
+	for b.Loop() {
+		if derr := d.Decode(data, row); derr != nil {
+			b.Fatal(derr)
+		}
+	}
+}
+
+// csvDecoder returns a decoder of decl in CSV with the options o.
+func csvDecoder(t *testing.T, decl []spec.Column, o spec.CSVOptions) *Decoder {
+	t.Helper()
+	op := &planner.SourceOp{Source: "sms", Format: "csv", CSV: o, Decl: decl}
+	d, err := NewDecoder(op, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+type csvCase struct {
+	name  string
+	in    string
+	want  udf.Row
+	class executor.Class
+	why   string
+}
+
+func runCSVCases(t *testing.T, d *Decoder, tests []csvCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			row := make(udf.Row, d.Width())
+			derr := d.Decode([]byte(tt.in), row)
+			if tt.class != "" {
+				if derr == nil || derr.Class != tt.class || derr.Reason != tt.why {
+					t.Fatalf("got %v (row %v), want %s %q", derr, row, tt.class, tt.why)
+				}
+				return
+			}
+			if derr != nil {
+				t.Fatalf("unexpected %v", derr)
+			}
+			for i := range row {
+				if !udf.Equal(row[i], tt.want[i]) {
+					t.Errorf("column %d = %v, want %v", i, row[i], tt.want[i])
+				}
+			}
+		})
+	}
+}
+
+// smsDecl is label<TAB>text of the SMS Spam Collection, with a nullable
+// label.
+var smsDecl = []spec.Column{
+	{Name: "label", Type: udf.TypeString, Nullable: true},
+	{Name: "text", Type: udf.TypeString},
+}
+
+func TestDecodeCSVQuoteNone(t *testing.T) {
+	s, null := udf.Str, udf.Null
+	d := csvDecoder(t, smsDecl, spec.CSVOptions{Delimiter: "\t", Quote: spec.CSVQuoteNone})
+	runCSVCases(t, d, []csvCase{
+		{"plain", "ham\tOk lar... Joking wif u oni...", udf.Row{s("ham"), s("Ok lar... Joking wif u oni...")}, "", ""},
+		{"leading quote", "ham\t\"Hello\" she said", udf.Row{s("ham"), s(`"Hello" she said`)}, "", ""},
+		{"whole field in quotes", "spam\t\"FREE\"", udf.Row{s("spam"), s(`"FREE"`)}, "", ""},
+		{"unbalanced quote", "ham\t\"Don't stop", udf.Row{s("ham"), s(`"Don't stop`)}, "", ""},
+		{"embedded quotes", "ham\ta \"\"b\" c\"", udf.Row{s("ham"), s(`a ""b" c"`)}, "", ""},
+		{"only a quote", "\"\t\"", udf.Row{s(`"`), s(`"`)}, "", ""},
+		{"doubled quotes are two", "\"\"\t\"\"", udf.Row{s(`""`), s(`""`)}, "", ""},
+		{"empty nullable is NULL", "\tno label", udf.Row{null, s("no label")}, "", ""},
+		{"empty string not nullable", "ham\t", udf.Row{s("ham"), s("")}, "", ""},
+		{"line end", "ham\t\"hi\"\r\n", udf.Row{s("ham"), s(`"hi"`)}, "", ""},
+		{"delimiter inside would-be quotes", "ham\t\"a\tb\"", nil, executor.ClassDecode, "CSV record has 3 fields, want 2"},
+		{"too few", "ham", nil, executor.ClassDecode, "CSV record has 1 fields, want 2"},
+		{"empty record", "", nil, executor.ClassDecode, "CSV record has 1 fields, want 2"},
+	})
+
+	// Typed columns: an empty field is NULL when nullable, a type error
+	// when not; a quote is never taken off a value.
+	d = csvDecoder(t, testDecl, spec.CSVOptions{Quote: spec.CSVQuoteNone})
+	runCSVCases(t, d, []csvCase{
+		{"types", "1,a,1.5,true,2024-01-01T00:00:00Z,",
+			udf.Row{udf.Int(1), s("a"), udf.Float(1.5), udf.Bool(true), udf.Time(1704067200000), null}, "", ""},
+		{"nulls and quotes", `2,"x",3,,5,`, udf.Row{udf.Int(2), s(`"x"`), udf.Float(3), null, udf.Time(5), null}, "", ""},
+		{"quoted empty is text", `2,"",3,,5,`, udf.Row{udf.Int(2), s(`""`), udf.Float(3), null, udf.Time(5), null}, "", ""},
+		{"empty not nullable", `1,a,,,5,`, nil, executor.ClassType, `column "amount": empty (not nullable)`},
+		{"quoted number", `"1",a,1,,5,`, nil, executor.ClassType, `column "id": want bigint, got "\"1\""`},
+		{"quoted bool", `1,a,1,"true",5,`, nil, executor.ClassType, `column "ok": want bool, got "\"true\""`},
+		{"delimiter inside would-be quotes", `1,"x, y",1,,5,`, nil, executor.ClassDecode, "CSV record has 7 fields, want 6"},
+		{"vector", "1,a,1,,5,[1]", udf.Row{udf.Int(1), s("a"), udf.Float(1), null, udf.Time(5), udf.Vec([]float64{1})}, "", ""},
+	})
+}
+
+func TestDecodeCSVQuoteChar(t *testing.T) {
+	s, null := udf.Str, udf.Null
+	d := csvDecoder(t, smsDecl, spec.CSVOptions{Quote: "'"})
+	runCSVCases(t, d, []csvCase{
+		{"quoted", `'ham','a, b'`, udf.Row{s("ham"), s("a, b")}, "", ""},
+		{"doubled quote", `ham,'it''s'`, udf.Row{s("ham"), s("it's")}, "", ""},
+		{"double quotes are text", `"ham","a"`, udf.Row{s(`"ham"`), s(`"a"`)}, "", ""},
+		{"quote inside is text", `ham,it's`, udf.Row{s("ham"), s("it's")}, "", ""},
+		{"quoted empty string", `'',''`, udf.Row{s(""), s("")}, "", ""},
+		{"empty nullable", `,x`, udf.Row{null, s("x")}, "", ""},
+		{"unterminated", `ham,'abc`, nil, executor.ClassDecode, "invalid CSV: unterminated quoted field 2"},
+	})
+}
+
+func TestNewDecoderCSVQuote(t *testing.T) {
+	for _, tt := range []struct {
+		quote, delim, err string
+	}{
+		{"", "", ""},
+		{`"`, "", ""},
+		{"none", "\t", ""},
+		{"'", "", ""},
+		{"None", "", `jetstream: source sms: bad csv quote "None": want none or one ASCII character (" by default)`},
+		{"''", "", `jetstream: source sms: bad csv quote "''": want none or one ASCII character (" by default)`},
+		{"\t", ",", `jetstream: source sms: bad csv quote "\t": want none or one ASCII character (" by default)`},
+		{"é", "", `jetstream: source sms: bad csv quote "é": want none or one ASCII character (" by default)`},
+		{";", ";", `jetstream: source sms: csv quote ";" is also the delimiter`},
+		{",", "", `jetstream: source sms: csv quote "," is also the delimiter`},
+	} {
+		op := &planner.SourceOp{Source: "sms", Format: "csv", CSV: spec.CSVOptions{Delimiter: tt.delim, Quote: tt.quote}, Decl: smsDecl}
+		_, err := NewDecoder(op, 0)
+		if got := fmt.Sprint(err); tt.err == "" && err != nil || tt.err != "" && got != tt.err {
+			t.Errorf("quote %q delimiter %q: err = %v, want %q", tt.quote, tt.delim, err, tt.err)
+		}
+	}
+}
+
+func TestSplitCSV(t *testing.T) {
+	for _, tt := range []struct {
+		o    spec.CSVOptions
+		rec  string
+		want []string
+		err  string
+	}{
+		{spec.CSVOptions{}, `a,"b, ""c""",`, []string{"a", `b, "c"`, ""}, ""},
+		{spec.CSVOptions{}, `a,"b`, nil, "invalid CSV: unterminated quoted field 2"},
+		{spec.CSVOptions{Delimiter: "\t", Quote: "none"}, "\"a\t\"b\t", []string{`"a`, `"b`, ""}, ""},
+		{spec.CSVOptions{Delimiter: ";", Quote: "'"}, `'a;b';"c"`, []string{"a;b", `"c"`}, ""},
+		{spec.CSVOptions{Quote: "no"}, `a`, nil, `bad csv quote "no": want none or one ASCII character (" by default)`},
+	} {
+		got, err := SplitCSV(tt.o, []byte(tt.rec))
+		if fmt.Sprint(got) != fmt.Sprint(tt.want) || (err == nil) != (tt.err == "") || err != nil && err.Error() != tt.err {
+			t.Errorf("%+v %q: got %q, %v; want %q, %s", tt.o, tt.rec, got, err, tt.want, tt.err)
+		}
+	}
+}
+
+// TestDecodeCSVNoAllocs: decoding a CSV record does not allocate, with
+// any quoting (a doubled quote inside a quoted field is the exception).
+func TestDecodeCSVNoAllocs(t *testing.T) {
+	for _, tt := range []struct {
+		o   spec.CSVOptions
+		rec string
+	}{
+		{spec.CSVOptions{}, csvRecord250},
+		{spec.CSVOptions{Delimiter: "\t", Quote: spec.CSVQuoteNone}, tsvRecord250},
+		{spec.CSVOptions{Quote: "'"}, strings.ReplaceAll(csvRecord250, `"`, "'")},
+	} {
+		op := &planner.SourceOp{Source: "orders", Format: "csv", CSV: tt.o, Decl: csvBenchDecl, Columns: []int{0, 1, 2, 3, 4, 6}}
+		d, err := NewDecoder(op, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		row := make(udf.Row, d.Width())
+		data := []byte(tt.rec)
+		if n := testing.AllocsPerRun(100, func() {
+			if derr := d.Decode(data, row); derr != nil {
+				t.Fatal(derr)
+			}
+		}); n != 0 {
+			t.Errorf("quote %q: %v allocations per decode, want 0", tt.o.Quote, n)
 		}
 	}
 }
