@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -903,11 +904,19 @@ func (b *binder) modelHasVectorFeatures(m *spec.Model) bool {
 	return false
 }
 
-// labelType is the type of a classifier's label column (string when it
-// cannot be known).
+// labelType is the type of a classifier's label column: the type of
+// PREDICT_LABEL, whether the model is trained in the job or only scored
+// from the registry (its declaration names from: and label: either way).
+// It is string when it cannot be known.
 func (b *binder) labelType(m *spec.Model) udf.Type {
+	if m.Label == "" {
+		return udf.TypeString
+	}
 	n := b.pl.rels[m.From]
-	if m.Label == "" || n == nil {
+	if n == nil {
+		n = b.pl.peekRelation(m.From)
+	}
+	if n == nil {
 		return udf.TypeString
 	}
 	s := n.Schema()
@@ -915,6 +924,26 @@ func (b *binder) labelType(m *spec.Model) udf.Type {
 		return s.Columns[i].Type
 	}
 	return udf.TypeString
+}
+
+// peekRelation binds relation name ahead of its turn, for the type of a
+// model's label column when a stage calls PREDICT_LABEL before the stage
+// the model learns from is bound. When binding it would reach a stage
+// being bound (a stage may score with a model trained downstream of it,
+// which is no cycle) or fails, every trace of the attempt is undone and
+// peekRelation returns nil; the relation is then bound, and its errors
+// reported, in its turn.
+func (pl *planner) peekRelation(name string) Rel {
+	if n, done := pl.rels[name]; done || pl.state[name] == 1 {
+		return n
+	}
+	rels, state, nd := maps.Clone(pl.rels), maps.Clone(pl.state), len(pl.diags)
+	n, _ := pl.relation(name, spec.Pos{})
+	if n == nil || pl.diags[nd:].HasErrors() {
+		pl.rels, pl.state, pl.diags = rels, state, pl.diags[:nd]
+		return nil
+	}
+	return n
 }
 
 type specPos = spec.Pos

@@ -11,8 +11,11 @@
 //
 //	$ curl -s localhost:8080/v1/models/fraud:predict \
 //	    -d '{"instances": [{"amount": 120.5, "tx_count": 3}]}'
-//	{"predictions":[0.0731],"model_name":"fraud","model_version":3}
+//	{"predictions":[0.0731],"labels":[false],"model_name":"fraud","model_version":3}
 //
+// For a classifier, "labels" is the predicted class of each instance: its
+// label as trained (here the bool label column is_fraud) when the version
+// records its labels, else the class number.
 // Each model is scored by the version its registry.Handle holds, so a
 // promotion (flowrun models promote) is served within about a second and a
 // request is never scored by two versions. See docs/registry.md for the

@@ -54,7 +54,8 @@ type Config struct {
 //	GET  /v1/models                 the models and the versions serving
 //	GET  /v1/models/{name}          one model's index entry
 //	POST /v1/models/{name}:predict  {"instances": [{"f1": 1.5, ...}, ...]} or [[1.5, ...], ...]
-//	                                → {"predictions": [...], "model_version": N}
+//	                                → {"predictions": [...], "labels": [...], "model_version": N}
+//	                                  (labels: classifiers only, the predicted class's label)
 //	POST /v1/models/{name}/versions/{v}:predict   the same, scored by version v
 //	GET  /livez, /readyz, /metrics
 //
@@ -307,9 +308,13 @@ type predictRequest struct {
 }
 
 type predictResponse struct {
-	Predictions  []jsonFloat `json:"predictions"`
-	ModelName    string      `json:"model_name"`
-	ModelVersion int         `json:"model_version"`
+	Predictions []jsonFloat `json:"predictions"`
+	// Labels, for classifiers only, is the predicted class of each
+	// instance: its label as trained (a string, integer or boolean) when
+	// the version records its labels, else the class number.
+	Labels       []any  `json:"labels,omitempty"`
+	ModelName    string `json:"model_name"`
+	ModelVersion int    `json:"model_version"`
 }
 
 // jsonFloat encodes NaN and ±Inf as null.
@@ -347,13 +352,36 @@ func (a *ModelAPI) servePredict(w http.ResponseWriter, r *http.Request, name, ve
 		return
 	}
 	resp := predictResponse{Predictions: make([]jsonFloat, len(X)), ModelName: name, ModelVersion: l.Version}
+	classifier := false
+	if a, ok := ml.Lookup(l.Meta.Algorithm); ok && a.Kind == ml.KindClassifier {
+		resp.Labels, classifier = make([]any, len(X)), true
+	}
 	l.With(func(m ml.Model) {
+		cl, _ := m.(ml.Classifier)
 		for i, x := range X {
 			resp.Predictions[i] = jsonFloat(m.Predict(x))
+			if classifier && cl != nil {
+				resp.Labels[i] = classLabel(cl.PredictLabel(x), l.Meta.Labels)
+			}
 		}
 	})
 	n = len(X)
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// classLabel is the label of class c in a predict response: the version's
+// label of c when it has one, else the class number (null when not finite).
+func classLabel(c float64, labels *registry.Labels) any {
+	if v, ok := labels.Label(c); ok {
+		return v
+	}
+	if math.IsNaN(c) || math.IsInf(c, 0) {
+		return nil
+	}
+	if c == math.Trunc(c) && math.Abs(c) < 1<<53 {
+		return int64(c)
+	}
+	return c
 }
 
 // decode reads the request body into one vector per instance, in the

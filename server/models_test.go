@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -296,4 +297,78 @@ func BenchmarkPredictBatch(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N*100)/b.Elapsed().Seconds(), "predictions/s")
+}
+
+// TestPredictLabels: for a classifier the response adds "labels", the
+// predicted class of each instance as trained (here strings) when the
+// version records its labels, else the class number; "predictions" is
+// unchanged, and a regressor gets no labels.
+func TestPredictLabels(t *testing.T) {
+	f := setup(t, server.Config{})
+	ctx := context.Background()
+	a, _ := ml.Lookup("naive_bayes")
+	nb, err := a.New(nil, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var X []ml.Vector
+	var y []float64
+	for i := range 60 {
+		X = append(X, ml.Dense([]float64{float64(10*(i%3)) + float64(i%5)*0.1}))
+		y = append(y, float64(i%3))
+	}
+	if err := nb.Fit(X, y); err != nil {
+		t.Fatal(err)
+	}
+	m := registry.VersionMeta{Features: []string{"x"}, Label: "level",
+		Labels: &registry.Labels{Type: "string", Values: []any{"low", "mid", "high"}}}
+	if _, err := f.reg.Publish(ctx, "levels", nb, m); err != nil {
+		t.Fatal(err)
+	}
+	old := m
+	old.Labels = nil // as published before labels were recorded
+	if _, err := f.reg.Publish(ctx, "levels", nb, old); err != nil {
+		t.Fatal(err)
+	}
+	body := `{"instances": [{"x": 0.2}, [20.1], {"x": 9.9}]}`
+	code, out := f.do(t, "POST", "/v1/models/levels/versions/1:predict", body)
+	if code != 200 {
+		t.Fatalf("v1: %d %v", code, out)
+	}
+	if got := fmt.Sprint(out["labels"]); got != "[low high mid]" {
+		t.Fatalf("v1 labels %s, want [low high mid] (response %v)", got, out)
+	}
+	for i, x := range []float64{0.2, 20.1, 9.9} {
+		if got, want := out["predictions"].([]any)[i].(float64), nb.Predict(ml.Dense([]float64{x})); got != want {
+			t.Fatalf("prediction %d = %v, want %v", i, got, want)
+		}
+	}
+	code, out = f.do(t, "POST", "/v1/models/levels:predict", body) // v2 serves: no labels recorded
+	if code != 200 || out["model_version"].(float64) != 2 || fmt.Sprint(out["labels"]) != "[0 2 1]" {
+		t.Fatalf("v2: %d %v, want labels [0 2 1]", code, out)
+	}
+	// The binary logistic regression of setup has no labels: class numbers.
+	code, out = f.do(t, "POST", "/v1/models/fraud:predict", `{"instances": [[1, 0.5], [-1, -1]]}`)
+	if code != 200 || fmt.Sprint(out["labels"]) != "[1 0]" {
+		t.Fatalf("fraud: %d %v, want labels [1 0]", code, out)
+	}
+	// A regressor has no labels field.
+	a, _ = ml.Lookup("linear_regression")
+	lr, _ := a.New(nil, 1)
+	if err := lr.Fit([]ml.Vector{ml.Dense([]float64{0}), ml.Dense([]float64{1}), ml.Dense([]float64{2})}, []float64{1, 3, 5}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.reg.Publish(ctx, "price", lr, registry.VersionMeta{Features: []string{"x"}}); err != nil {
+		t.Fatal(err)
+	}
+	code, out = f.do(t, "POST", "/v1/models/price:predict", `{"instances": [[3]]}`)
+	if _, has := out["labels"]; code != 200 || has {
+		t.Fatalf("price: %d %v, want no labels", code, out)
+	}
+	// GET /v1/models/{name} shows each version's labels.
+	code, out = f.do(t, "GET", "/v1/models/levels", "")
+	vs := out["versions"].([]any)
+	if code != 200 || fmt.Sprint(vs[0].(map[string]any)["labels"]) != "map[type:string values:[low mid high]]" || vs[1].(map[string]any)["labels"] != nil {
+		t.Fatalf("get levels: %d %v", code, out)
+	}
 }

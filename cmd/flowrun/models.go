@@ -323,6 +323,7 @@ func printVersion(w io.Writer, v *registry.Version) {
 	row("Object", fmt.Sprintf("%s (%d bytes, %s)", v.Object, v.Size, v.Digest))
 	row("Features", strings.Join(v.Features, ", "))
 	row("Label", v.Label)
+	row("Labels", v.Labels.String())
 	row("Metrics", metricsText(v.Metrics))
 	keys := make([]string, 0, len(v.Params))
 	for k := range v.Params {
@@ -353,14 +354,14 @@ func printEntry(w io.Writer, e *registry.Entry) {
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "VERSION\tCREATED\tBY\tALGORITHM\tFEATURES\tMETRICS\tSOURCE\tJOB")
+	fmt.Fprintln(tw, "VERSION\tCREATED\tBY\tALGORITHM\tFEATURES\tLABELS\tMETRICS\tSOURCE\tJOB")
 	for _, v := range e.Ready() {
 		mark := ""
 		if v.Version == cur {
 			mark = " *"
 		}
-		fmt.Fprintf(tw, "v%d%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", v.Version, mark, v.Created.Format(time.RFC3339), dash(v.CreatedBy),
-			v.Algorithm, len(v.Features), dash(metricsText(v.Metrics)), dash(sourceText(v.Source)), dash(v.Job))
+		fmt.Fprintf(tw, "v%d%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", v.Version, mark, v.Created.Format(time.RFC3339), dash(v.CreatedBy),
+			v.Algorithm, len(v.Features), dash(labelsText(v.Labels)), dash(metricsText(v.Metrics)), dash(sourceText(v.Source)), dash(v.Job))
 	}
 	tw.Flush()
 	if len(e.Events) > 0 {
@@ -376,6 +377,28 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// labelsText is the short form of a version's class labels in the
+// versions table: up to 4 values, comma separated, then how many more.
+func labelsText(l *registry.Labels) string {
+	if l == nil {
+		return ""
+	}
+	const show = 4
+	var parts []string
+	for i, v := range l.Values {
+		if i == show {
+			parts = append(parts, fmt.Sprintf("+%d", len(l.Values)-show))
+			break
+		}
+		s := []rune(fmt.Sprint(v))
+		if len(s) > 16 {
+			s = append(s[:15], '…')
+		}
+		parts = append(parts, string(s))
+	}
+	return strings.Join(parts, ",")
 }
 
 func metricsText(m map[string]float64) string {

@@ -115,6 +115,88 @@ func TestModelsCLI(t *testing.T) {
 	}
 }
 
+// TestModelsGetLabels: "models get" shows a classifier version's labels
+// (in the versions table, with --version, and in -o json, which "models
+// import --meta" reads back); a version without labels shows "-".
+func TestModelsGetLabels(t *testing.T) {
+	dir := t.TempDir()
+	store := filepath.Join(dir, "store")
+	a, _ := ml.Lookup("naive_bayes")
+	m, err := a.New(nil, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Fit([]ml.Vector{ml.Dense([]float64{0}), ml.Dense([]float64{10}), ml.Dense([]float64{20}), ml.Dense([]float64{1}), ml.Dense([]float64{11}), ml.Dense([]float64{21})},
+		[]float64{0, 1, 2, 0, 1, 2}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := ml.Marshal(m)
+	file := filepath.Join(dir, "nb.json")
+	metaFile := filepath.Join(dir, "meta.json")
+	os.WriteFile(file, b, 0o644)
+	os.WriteFile(metaFile, []byte(`{"features":["x"],"label":"level","labels":{"type":"string","values":["low","mid","high"]}}`), 0o644)
+	for _, args := range [][]string{
+		{"models", "import", "levels", file, "--meta", metaFile},
+		{"models", "import", "levels", file, "--features", "x"},
+	} {
+		if _, err := flowrunCLI(t, append(args, "--store", store)...); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+	}
+	out, err := flowrunCLI(t, "models", "get", "levels", "--store", store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(out, "\n")
+	var v1, v2 string
+	for _, l := range lines {
+		switch {
+		case strings.HasPrefix(l, "VERSION"):
+			if !strings.Contains(l, "FEATURES  LABELS") {
+				t.Fatalf("header %q lacks LABELS", l)
+			}
+		case strings.HasPrefix(l, "v1 "):
+			v1 = l
+		case strings.HasPrefix(l, "v2 "):
+			v2 = l
+		}
+	}
+	if f1, f2 := strings.Fields(v1), strings.Fields(v2); len(f1) < 6 || f1[5] != "low,mid,high" || len(f2) < 7 || f2[6] != "-" {
+		t.Fatalf("versions table:\n%s", out)
+	}
+	out, err = flowrunCLI(t, "models", "get", "levels", "--version", "1", "--store", store)
+	if err != nil || !strings.Contains(out, "Labels:       low, mid, high (string)") {
+		t.Fatalf("get --version 1: %v\n%s", err, out)
+	}
+	out, err = flowrunCLI(t, "models", "get", "levels", "--version", "2", "--store", store)
+	if err != nil || !strings.Contains(out, "Labels:       -") {
+		t.Fatalf("get --version 2: %v\n%s", err, out)
+	}
+	out, err = flowrunCLI(t, "models", "get", "levels", "--version", "1", "-o", "json", "--store", store)
+	var got struct {
+		Labels struct {
+			Type   string `json:"type"`
+			Values []any  `json:"values"`
+		} `json:"labels"`
+	}
+	if err != nil || json.Unmarshal([]byte(out), &got) != nil || got.Labels.Type != "string" || len(got.Labels.Values) != 3 || got.Labels.Values[2] != "high" {
+		t.Fatalf("get --version 1 -o json: %v\n%s", err, out)
+	}
+	// The JSON round-trips through import --meta, labels included.
+	os.WriteFile(metaFile, []byte(out), 0o644)
+	if _, err := flowrunCLI(t, "models", "import", "levels2", file, "--meta", metaFile, "--store", store); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := flowrunCLI(t, "models", "get", "levels2", "--version", "1", "--store", store); err != nil || !strings.Contains(out, "low, mid, high (string)") {
+		t.Fatalf("imported labels: %v\n%s", err, out)
+	}
+	// Labels that do not fit their type are refused.
+	os.WriteFile(metaFile, []byte(`{"features":["x"],"labels":{"type":"bool","values":["yes"]}}`), 0o644)
+	if _, err := flowrunCLI(t, "models", "import", "levels", file, "--meta", metaFile, "--store", store); !errors.As(err, new(userError)) {
+		t.Fatalf("import of bad labels: %v, want a user error", err)
+	}
+}
+
 func TestServeRefusesOpenAddrWithoutToken(t *testing.T) {
 	t.Setenv("FLOWRUN_TOKEN", "")
 	_, err := flowrunCLI(t, "serve", "--addr", "0.0.0.0:0", "--store", t.TempDir())

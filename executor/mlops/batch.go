@@ -226,7 +226,7 @@ func TrainBatch(ctx context.Context, p *spec.Pipeline, name string, opts BatchOp
 		for _, k := range sortedKeys(opts.Inputs) {
 			files = append(files, opts.Inputs[k])
 		}
-		meta := registry.VersionMeta{Features: names, Label: m.Label, Metrics: res.Metrics, Params: params, Job: p.Metadata.Name,
+		meta := registry.VersionMeta{Features: names, Label: m.Label, Labels: jm.classes.Clone(), Metrics: res.Metrics, Params: params, Job: p.Metadata.Name,
 			Source:      &registry.Source{File: strings.Join(files, ",")},
 			Description: fmt.Sprintf("batch training of %d rows (flowrun train)", len(X))}
 		v, err := opts.Registry.Publish(ctx, name, final, meta)

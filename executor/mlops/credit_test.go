@@ -110,6 +110,14 @@ func TestCreditTrainThenPredict(t *testing.T) {
 	if res.Rows != 24000 || len(res.Trials) != 4 || res.Version != 1 || !res.Promoted {
 		t.Fatalf("result %+v", res)
 	}
+	// The version records the bigint label's classes.
+	e, err := reg.Get(t.Context(), "default_risk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := e.Latest().Labels.String(); got != "0, 1 (bigint)" {
+		t.Fatalf("version labels %q, want 0, 1 (bigint)", got)
+	}
 
 	// Score the held-out clients with PREDICT as the job's SQL stage does.
 	g, pds := planner.Plan(ps[0])

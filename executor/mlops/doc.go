@@ -59,6 +59,17 @@
 // versions atomically: one PREDICT call loads the current *Loaded once
 // and scores with it, so no row sees a half-loaded model.
 //
+// # Class labels
+//
+// A classifier learns class numbers: string labels get 0, 1, ... in order
+// of appearance, bigint and bool labels are their own numbers. The model
+// keeps its labels in class-number order with their type
+// (registry.Labels) and publishes them with every version, so
+// PREDICT_LABEL returns the label as trained ("spam", not 1) for a model
+// trained in the job and for a registry version alike, as the type the
+// planner gave it (the declared label column's type). A version published
+// without labels (before they were recorded) gives the class number.
+//
 // # Training
 //
 // Mode online learns every labelled row (unsupervised models every row);
@@ -71,8 +82,8 @@
 // and kept for Summary. Versions are published to the registry every
 // training.publishEvery rows (or event-time duration) and at the end of
 // the run, with the cumulative metrics, the parameters, the feature names
-// (a vector feature f of width n is listed as f[0]..f[n-1]) and the source
-// stream. With candidates:, each parameter set is a model learning side
+// (a vector feature f of width n is listed as f[0]..f[n-1]), the class
+// labels and the source stream. With candidates:, each parameter set is a model learning side
 // by side; at each publication the best by the first evaluation metric is
 // promoted to champion (recorded in the registry's index events).
 //

@@ -66,6 +66,7 @@ type Runtime struct {
 	trained  map[string]*jobModel        // models trained in this job
 	handles  map[string]*registry.Handle // registry models
 	waited   map[string]bool             // first wait done
+	warned   map[string]bool             // label mismatches logged, by model/version
 	types    map[callKey]udf.Type        // result type of each model call
 	counters map[string]*Counters        // by stage
 	specs    map[string]*spec.Model      // by name
@@ -99,7 +100,7 @@ func New(g *planner.Graph, opts Options) (*Runtime, error) {
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	rt := &Runtime{opts: opts, g: g, log: opts.Logger, ctx: ctx, stop: stop,
-		trained: map[string]*jobModel{}, handles: map[string]*registry.Handle{}, waited: map[string]bool{},
+		trained: map[string]*jobModel{}, handles: map[string]*registry.Handle{}, waited: map[string]bool{}, warned: map[string]bool{},
 		types: map[callKey]udf.Type{}, counters: map[string]*Counters{}, specs: map[string]*spec.Model{},
 		reports: map[string][]Report{}}
 	rt.vecPool.New = func() any { return new(vectorizer) }
@@ -306,8 +307,26 @@ func (rt *Runtime) Predict(kind planner.ModelCallKind, model string, args []udf.
 	}
 	x := z.vector(args)
 	var out udf.Value
-	l.With(func(m ml.Model) { out = score(m, kind, x, t, nil) })
+	var mismatch bool
+	l.With(func(m ml.Model) { out, mismatch = score(m, kind, x, t, l.Meta.Labels) })
+	if mismatch {
+		rt.warnLabels(model, l, t)
+	}
 	return out, nil
+}
+
+// warnLabels logs, once per model version, that the version's labels do
+// not convert to the type PREDICT_LABEL was planned with.
+func (rt *Runtime) warnLabels(model string, l *registry.Loaded, t udf.Type) {
+	key := fmt.Sprintf("%s/%d", model, l.Version)
+	rt.mu.Lock()
+	first := !rt.warned[key]
+	rt.warned[key] = true
+	rt.mu.Unlock()
+	if first {
+		rt.log.Warn("PREDICT_LABEL: the version's labels do not convert to the type of the model's label column; returning NULL for them",
+			"model", model, "version", l.Version, "labels", l.Meta.Labels.String(), "type", t.String())
+	}
 }
 
 // handle returns the Handle of a registry model (nil without registry).
@@ -345,8 +364,10 @@ func (rt *Runtime) resultType(model string, kind planner.ModelCallKind) udf.Type
 }
 
 // score computes PREDICT or PREDICT_LABEL of x with m, as a value of type
-// t; labels maps class numbers to string labels (nil: numeric labels).
-func score(m ml.Model, kind planner.ModelCallKind, x ml.Vector, t udf.Type, labels []string) udf.Value {
+// t; labels are the classifier's labels in class-number order (nil: the
+// class number is the label). mismatch reports a label that does not
+// convert to t (the value is then NULL).
+func score(m ml.Model, kind planner.ModelCallKind, x ml.Vector, t udf.Type, labels *registry.Labels) (v udf.Value, mismatch bool) {
 	kindOf := ml.Kind("")
 	if a, ok := ml.Lookup(m.Algorithm()); ok {
 		kindOf = a.Kind
@@ -354,38 +375,64 @@ func score(m ml.Model, kind planner.ModelCallKind, x ml.Vector, t udf.Type, labe
 	if kind == planner.Predict {
 		p := m.Predict(x)
 		if math.IsNaN(p) {
-			return udf.Null
+			return udf.Null, false
 		}
 		if kindOf == ml.KindClusterer || t == udf.TypeBigint {
-			return udf.Int(int64(p))
+			return udf.Int(int64(p)), false
 		}
-		return udf.Float(p)
+		return udf.Float(p), false
 	}
 	var c float64
 	switch mm := m.(type) {
 	case ml.Classifier:
 		c = mm.PredictLabel(x)
 	case interface{ IsAnomaly(float64) bool }:
-		return udf.Bool(mm.IsAnomaly(m.Predict(x)))
+		return udf.Bool(mm.IsAnomaly(m.Predict(x))), false
 	default:
 		c = m.Predict(x)
+		labels = nil
 	}
 	return labelValue(c, t, labels)
 }
 
-// labelValue converts class c to the label type t.
-func labelValue(c float64, t udf.Type, labels []string) udf.Value {
-	if labels != nil {
-		if i := int(c); i >= 0 && i < len(labels) {
-			return udf.Str(labels[i])
+// labelValue converts class c to a PREDICT_LABEL value of type t: the
+// label of class c when labels list it (converted to t when the model was
+// trained on a column of another type; NULL, with mismatch, when that
+// fails), NULL for a class without a string label, else the class number
+// as a t (as a double when t is not known).
+func labelValue(c float64, t udf.Type, labels *registry.Labels) (v udf.Value, mismatch bool) {
+	if math.IsNaN(c) {
+		return udf.Null, false
+	}
+	if l, ok := labels.Label(c); ok {
+		var lv udf.Value
+		switch x := l.(type) {
+		case string:
+			lv = udf.Str(x)
+		case int64:
+			lv = udf.Int(x)
+		case bool:
+			lv = udf.Bool(x)
+		default:
+			return udf.Null, true
 		}
-		return udf.Null
+		if t == udf.TypeAny || t == udf.TypeNull || t == lv.K {
+			return lv, false
+		}
+		out, err := eval.Cast(lv, t)
+		if err != nil {
+			return udf.Null, true
+		}
+		return out, false
+	}
+	if labels != nil && labels.Type == registry.LabelString {
+		return udf.Null, false // a class no training row named
 	}
 	switch t {
 	case udf.TypeAny, udf.TypeNull:
-		return udf.Float(c)
+		return udf.Float(c), false
 	}
-	return fromFloat(c, t)
+	return fromFloat(c, t), false
 }
 
 // Close stops the registry handles.

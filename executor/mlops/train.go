@@ -40,9 +40,15 @@ type jobModel struct {
 	best    int
 	rows    int64
 	learned int64
-	ready   bool // windowed: a model has been fitted
-	labels  []string
+	ready   bool     // windowed: a model has been fitted
+	labels  []string // string labels in order of appearance (class numbers)
 	labelIx map[string]int
+	// classes are a classifier's labels in class-number order with the
+	// label column's type (published with each version, mapped back by
+	// PREDICT_LABEL); nil before the first label, or when the labels are
+	// not all strings, all bigints or all bools.
+	classes   *registry.Labels
+	noClasses bool
 	// lastDrift: a drift detector detected a change with the last row.
 	lastDrift bool
 	reports   []Report
@@ -224,7 +230,8 @@ func (jm *jobModel) predict(kind planner.ModelCallKind, z *vectorizer, args []ud
 	if kind == planner.PredictLabel && jm.algo.Kind == ml.KindDrift {
 		return udf.Bool(jm.lastDrift), nil
 	}
-	return score(jm.cands[jm.best].model, kind, x, t, jm.labels), nil
+	v, _ := score(jm.cands[jm.best].model, kind, x, t, jm.classes)
+	return v, nil
 }
 
 // serving reports whether the model scores (past warmup, or fitted).
@@ -283,7 +290,8 @@ func (jm *jobModel) push(e entry) {
 }
 
 // label returns the numeric label of v (string labels get class numbers
-// in order of appearance); ok is false for NULL.
+// in order of appearance); ok is false for NULL. A classifier's labels
+// are recorded in jm.classes.
 func (jm *jobModel) label(v udf.Value) (float64, bool) {
 	switch v.K {
 	case udf.TypeNull:
@@ -297,11 +305,52 @@ func (jm *jobModel) label(v udf.Value) (float64, bool) {
 			i = len(jm.labels)
 			jm.labelIx[v.S] = i
 			jm.labels = append(jm.labels, v.S)
+			jm.addClass(registry.LabelString, i, v.S)
 		}
 		return float64(i), true
 	}
 	f := num(v)
-	return f, !math.IsNaN(f)
+	if math.IsNaN(f) {
+		return f, false
+	}
+	switch v.K {
+	case udf.TypeBool:
+		jm.addClass(registry.LabelBool, 1, nil)
+	case udf.TypeBigint:
+		jm.addClass(registry.LabelBigint, int(v.I), nil)
+	default:
+		jm.classes, jm.noClasses = nil, true // e.g. double labels: class numbers only
+	}
+	return f, true
+}
+
+// addClass records class i of a classifier's labels of type typ (for
+// strings, s is the label of the new class i; bigint and bool labels are
+// their own class numbers).
+func (jm *jobModel) addClass(typ string, i int, s any) {
+	if jm.noClasses || jm.algo.Kind != ml.KindClassifier {
+		return
+	}
+	if jm.classes == nil {
+		jm.classes = &registry.Labels{Type: typ}
+	}
+	c := jm.classes
+	if c.Type != typ || i < 0 || i >= registry.MaxLabels {
+		jm.classes, jm.noClasses = nil, true
+		return
+	}
+	switch typ {
+	case registry.LabelString:
+		c.Values = append(c.Values, s)
+	case registry.LabelBool:
+		if len(c.Values) == 0 {
+			c.Values = []any{false, true}
+		}
+	case registry.LabelBigint:
+		for k := len(c.Values); k <= i; k++ {
+			c.Values = append(c.Values, int64(k))
+		}
+	}
 }
 
 // Train is the operator of a TrainOp node: it trains the model in mode
@@ -464,7 +513,7 @@ func (o *Train) row(row udf.Row) error {
 		if serving {
 			best := jm.cands[jm.best].model
 			for k := range jm.pairKinds {
-				e.vals[k] = score(best, k, x, o.rt.resultType(jm.spec.Name, k), jm.labels)
+				e.vals[k], _ = score(best, k, x, o.rt.resultType(jm.spec.Name, k), jm.classes)
 			}
 		}
 		jm.push(e)
@@ -658,7 +707,7 @@ func (o *Train) publish() error {
 	ctx, cancel := context.WithTimeout(o.rt.ctx, 30*time.Second)
 	defer cancel()
 	for i, c := range jm.cands {
-		meta := registry.VersionMeta{Features: o.names, Label: jm.spec.Label, Metrics: c.cum.compute(jm.metrics),
+		meta := registry.VersionMeta{Features: o.names, Label: jm.spec.Label, Labels: jm.classes.Clone(), Metrics: c.cum.compute(jm.metrics),
 			Params: c.params, Job: o.rt.opts.Job,
 			Description: fmt.Sprintf("%s training in job %s: %d rows, candidate %d of %d", o.mode, o.rt.opts.Job, jm.rows, i+1, len(jm.cands))}
 		if o.firstT <= o.lastT {
@@ -709,6 +758,8 @@ type trainState struct {
 	Rows, Learned int64
 	Models        []json.RawMessage
 	Labels        []string
+	Classes       *registry.Labels `json:",omitempty"`
+	NoClasses     bool             `json:",omitempty"`
 }
 
 // Snapshot saves the candidates' models and counts.
@@ -716,7 +767,7 @@ func (o *Train) Snapshot() ([]byte, error) {
 	jm := o.jm
 	jm.mu.Lock()
 	defer jm.mu.Unlock()
-	st := trainState{Rows: jm.rows, Learned: jm.learned, Labels: jm.labels}
+	st := trainState{Rows: jm.rows, Learned: jm.learned, Labels: jm.labels, Classes: jm.classes, NoClasses: jm.noClasses}
 	for _, c := range jm.cands {
 		b, err := ml.Marshal(c.model)
 		if err != nil {
@@ -751,8 +802,12 @@ func (o *Train) Restore(b []byte) error {
 	}
 	jm.rows, jm.learned, jm.labels = st.Rows, st.Learned, st.Labels
 	jm.labelIx = map[string]int{}
+	jm.classes, jm.noClasses = st.Classes, st.NoClasses
 	for i, l := range jm.labels {
 		jm.labelIx[l] = i
+		if st.Classes == nil && !st.NoClasses { // a snapshot from before classes were kept
+			jm.addClass(registry.LabelString, i, l)
+		}
 	}
 	jm.ready = jm.learned > 0
 	return nil

@@ -21,6 +21,8 @@
 //	reg, err := registry.Open(ctx, js)
 //	v, err := reg.Publish(ctx, "fraud", model, registry.VersionMeta{
 //		Features: []string{"amount", "tx_count"},
+//		Label:    "is_fraud",
+//		Labels:   &registry.Labels{Type: "bool", Values: []any{false, true}}, // class 0, class 1
 //		Metrics:  map[string]float64{"auc": 0.93},
 //		Source:   &registry.Source{Stream: "TX", FirstSeq: 1, LastSeq: 50000},
 //		Job:      "fraud-detection",

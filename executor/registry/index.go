@@ -24,9 +24,13 @@ type Source struct {
 // lists the model's input columns in the order the model expects them; the
 // prediction API maps an instance's named values to a vector with it.
 // Params, when nil, is filled from the model's resolved hyper-parameters.
+// Labels, for a classifier, are its class labels in class-number order
+// (what PREDICT_LABEL and the prediction API return instead of class
+// numbers); versions published without them predict class numbers only.
 type VersionMeta struct {
 	Features    []string           `json:"features,omitempty"`
 	Label       string             `json:"label,omitempty"`
+	Labels      *Labels            `json:"labels,omitempty"`
 	Metrics     map[string]float64 `json:"metrics,omitempty"`
 	Params      map[string]any     `json:"params,omitempty"`
 	Source      *Source            `json:"source,omitempty"`
@@ -67,6 +71,7 @@ type Event struct {
 //	  "next_version": 4,
 //	  "versions": [{"version": 1, "created": "...", "algorithm": "logistic_regression",
 //	                "object": "fraud/v1.json", "digest": "sha256:...", "features": ["amount", ...],
+//	                "label": "is_fraud", "labels": {"type": "bool", "values": [false, true]},
 //	                "metrics": {"auc": 0.91}, "params": {...},
 //	                "source": {"stream": "TX", "first_seq": 1, "last_seq": 5000}, "job": "fraud-detection"}, ...],
 //	  "aliases": {"champion": 3},

@@ -274,6 +274,15 @@ func (r *Registry) PublishRaw(ctx context.Context, name string, model []byte, me
 	if err := probe(m, len(meta.Features)); err != nil {
 		return 0, fmt.Errorf("publish %q: %w", name, err)
 	}
+	if meta.Labels != nil {
+		if a, ok := ml.Lookup(m.Algorithm()); ok && a.Kind != ml.KindClassifier {
+			return 0, fmt.Errorf("%w: publish %q: labels given for %s, which is not a classifier", ErrIncompatible, name, m.Algorithm())
+		}
+		meta.Labels = meta.Labels.Clone()
+		if err := meta.Labels.normalize(); err != nil {
+			return 0, fmt.Errorf("%w: publish %q: %v", ErrIncompatible, name, err)
+		}
+	}
 	if meta.Params == nil {
 		meta.Params = m.Params()
 	}
@@ -462,6 +471,11 @@ func validate(raw []byte, ver *Version) (ml.Model, error) {
 	}
 	if err := probe(m, len(ver.Features)); err != nil {
 		return nil, err
+	}
+	if ver.Labels != nil {
+		if err := ver.Labels.Check(); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		}
 	}
 	return m, nil
 }
