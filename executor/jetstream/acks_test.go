@@ -192,3 +192,33 @@ func TestSinkStopsAfterRefusedPublish(t *testing.T) {
 		t.Fatalf("stream holds %d messages, want 5", n)
 	}
 }
+
+// PublishLines skips empty lines and a CSV header, keeps every other line
+// (a record of empty tab-separated fields included) and strips CR.
+func TestPublishLines(t *testing.T) {
+	c := testConnMax(t, 0)
+	ctx := t.Context()
+	if _, err := c.EnsureStream(ctx, "PL", []string{"pl.>"}, true); err != nil {
+		t.Fatal(err)
+	}
+	n, err := c.PublishLines(ctx, "pl.x", strings.NewReader("a\tb\r\n1\t2\n\n\t\n3\t4"), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 3 {
+		t.Fatalf("published %d records, want 3", n)
+	}
+	s, err := c.JS.Stream(ctx, "PL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for seq, want := range []string{"1\t2", "\t", "3\t4"} {
+		m, err := s.GetMsg(ctx, uint64(seq+1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(m.Data) != want {
+			t.Errorf("record %d is %q, want %q", seq+1, m.Data, want)
+		}
+	}
+}
