@@ -260,8 +260,9 @@ func modelsGetCmd() *cobra.Command {
 		Use:   "get NAME",
 		Short: "Show a model's versions, metrics, aliases and promotion history",
 		Long: `Show a model's index entry: every version with its creation time, author,
-algorithm, features, metrics, hyper-parameters and training source; the
-aliases; and the promotion history. With --version, show one version's metadata
+algorithm, features, class labels (classifiers: what PREDICT_LABEL returns),
+metrics, hyper-parameters and training source; the aliases; and the promotion
+history. With --version, show one version's metadata
 (-o json gives a file that "models import --meta" reads).`,
 		Example: `  flowrun models get fraud
   flowrun models get fraud -o json | jq '.versions[-1].metrics'
