@@ -143,6 +143,9 @@ func ParseTime(s string) (int64, bool) {
 	if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
 		return ms, true
 	}
+	if ms, ok := udf.ParseISOTime(s); ok {
+		return ms, true
+	}
 	for _, l := range timeLayouts {
 		if t, err := time.Parse(l, s); err == nil {
 			return t.UnixMilli(), true
