@@ -44,6 +44,7 @@ type acker struct {
 	mu       sync.Mutex
 	out      int               // publishes without an ack
 	replies  map[string]string // subject -> its reply subject
+	shared   string            // the reply subject of the subjects beyond maxReplySubjects
 	subjects []string          // reply token -> subject
 	progress chan struct{}     // closed and replaced when waiters should look again
 	err      error             // first failed publish
@@ -58,6 +59,7 @@ const maxReplySubjects = 1024
 func newAcker(nc *nats.Conn, max int) (*acker, error) {
 	a := &acker{nc: nc, prefix: nc.NewInbox() + ".", max: max, timeout: AckTimeout, replies: map[string]string{},
 		progress: make(chan struct{})}
+	a.shared = a.prefix + strconv.Itoa(maxReplySubjects)
 	sub, err := nc.Subscribe(a.prefix+"*", a.onAck)
 	if err != nil {
 		return nil, fmt.Errorf("jetstream: publish ack subscription: %w", err)
@@ -90,14 +92,12 @@ func (a *acker) publish(ctx context.Context, m *nats.Msg) error {
 	a.out++
 	reply, ok := a.replies[m.Subject]
 	if !ok {
-		tok := len(a.subjects)
-		if tok >= maxReplySubjects {
-			tok = maxReplySubjects
-			reply = a.prefix + strconv.Itoa(tok)
-		} else {
-			reply = a.prefix + strconv.Itoa(tok)
+		if len(a.subjects) < maxReplySubjects {
+			reply = a.prefix + strconv.Itoa(len(a.subjects))
 			a.replies[m.Subject] = reply
 			a.subjects = append(a.subjects, m.Subject)
+		} else {
+			reply = a.shared
 		}
 	}
 	a.mu.Unlock()
