@@ -38,6 +38,7 @@ type runFlags struct {
 	inputs, outputs              []string
 	dlq                          string
 	bounded, quiet, createStream bool
+	freshState                   bool
 	parallelism, batch           int
 	pipeline                     string
 }
@@ -62,7 +63,10 @@ every 200 ms, so they can be followed while the job runs.
 
 With --bounded the run stops once every input is consumed and every window has
 fired, and prints a summary per stage (rows in, out, late, dead-lettered).
-Otherwise it runs until SIGINT or SIGTERM, then drains and exits.
+Otherwise it runs until SIGINT or SIGTERM, then drains, saves the operators'
+state (open windows, tables, join buffers, models) as a savepoint and exits;
+the next run of the job on the same store resumes from it (--fresh-state
+drops it).
 
 Exit status: 0 ok, 1 invalid job or unusable input, 2 bad usage, 3 internal
 fault.`,
@@ -88,6 +92,7 @@ fault.`,
 	fl.StringArrayVar(&f.outputs, "output", nil, "SINK=FILE: also write the rows of sink SINK as JSON lines to FILE, - for stdout (repeatable)")
 	fl.StringVar(&f.dlq, "dlq", "", "write dead-lettered records as JSON lines to FILE")
 	fl.BoolVar(&f.bounded, "bounded", false, "stop when every input is consumed and every window fired; print a summary")
+	fl.BoolVar(&f.freshState, "fresh-state", false, "drop the savepoint a graceful stop left and start with empty operator state")
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress line, warnings and errors only")
 	fl.BoolVar(&f.createStream, "create-streams", true, "create missing streams and buckets")
 	fl.IntVar(&f.parallelism, "parallelism", 0, "tasks per keyed stage (default: the job's spec.parallelism)")
@@ -386,8 +391,17 @@ func runJob(ctx context.Context, path string, f *runFlags, stdout, stderr io.Wri
 		}
 	}
 	funcs := userFuncs(p)
+	sp, err := conn.Savepoints(ctx, f.createStream)
+	if err != nil {
+		return userError{err}
+	}
+	if f.freshState && sp != nil {
+		if err := sp.Delete(ctx, g.Job); err != nil {
+			return err
+		}
+	}
 	e, err := engine.New(ctx, g, engine.Options{Conn: conn, DLQ: dlq, Bounded: f.bounded, CreateStreams: f.createStream,
-		Funcs: funcs, Env: &eval.Env{Funcs: funcs}, Tap: tap, Batch: f.batch, Logger: log})
+		Funcs: funcs, Env: &eval.Env{Funcs: funcs}, Tap: tap, Batch: f.batch, Logger: log, Savepoints: sp})
 	if err != nil {
 		if errors.Is(err, jetstream.ErrNoStream) || errors.Is(err, engine.ErrUnsupported) {
 			return userError{err}

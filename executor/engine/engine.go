@@ -57,6 +57,11 @@ type Options struct {
 	ChanSize int
 	// DrainTimeout bounds the graceful stop after ctx ends (default 30s).
 	DrainTimeout time.Duration
+	// Savepoints, if set, keeps operator state across a graceful stop: at
+	// the start the job's savepoint is restored into its operators and
+	// deleted; after a drained stop (ctx ended) every operator's Snapshot
+	// is saved.
+	Savepoints *jetstream.Savepoints
 	// Logger (nil: slog.Default()).
 	Logger *slog.Logger
 }
@@ -72,6 +77,9 @@ type Engine struct {
 	groups  []*group
 	sources []*jetstream.Source
 	log     *slog.Logger
+
+	snapMu sync.Mutex
+	snaps  map[string][]byte // operator snapshots taken at a graceful stop
 }
 
 type nodeInfo struct {
@@ -276,6 +284,9 @@ func (e *Engine) build(ctx context.Context) error {
 // their acks) and returns nil. The first task error aborts the run and is
 // returned.
 func (e *Engine) Run(ctx context.Context) error {
+	if err := e.restore(ctx); err != nil {
+		return err
+	}
 	kctx, kill := context.WithCancelCause(context.Background())
 	defer kill(nil)
 	stopped := make(chan struct{})
@@ -319,6 +330,9 @@ func (e *Engine) Run(ctx context.Context) error {
 	defer cancel()
 	if err := e.opts.Conn.Flush(fctx); err != nil && first == nil {
 		first = err
+	}
+	if first == nil && ctx.Err() != nil {
+		first = e.savepoint(fctx)
 	}
 	return first
 }

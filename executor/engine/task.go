@@ -351,6 +351,9 @@ func (t *task) stop() error {
 		if r.op == nil {
 			continue
 		}
+		if err := t.e.keepSnapshot(r); err != nil && first == nil {
+			first = err
+		}
 		if err := r.op.Close(&r.col); err != nil && first == nil {
 			first = fmt.Errorf("%s %s: close: %w", r.ni.node.Op.Name(), r.ni.node.Stage, err)
 		}

@@ -1,0 +1,78 @@
+package jetstream
+
+import (
+	"bytes"
+	"context"
+	"encoding/gob"
+	"errors"
+	"fmt"
+
+	jsapi "github.com/nats-io/nats.go/jetstream"
+)
+
+// SavepointBucket is the Object Store bucket of operator savepoints.
+const SavepointBucket = "FLOWRUN_SAVEPOINTS"
+
+// Savepoints keeps the operator state of a job that stopped gracefully,
+// one object per job: a map from operator key to its Snapshot. The engine
+// writes it after a drained stop and reads and deletes it at the next
+// start, so a stopped live job continues with its open windows, tables and
+// joins instead of losing them.
+type Savepoints struct {
+	os jsapi.ObjectStore
+}
+
+// Savepoints opens (create: or creates) the savepoint bucket. Without the
+// bucket and create it returns nil: no savepoints.
+func (c *Conn) Savepoints(ctx context.Context, create bool) (*Savepoints, error) {
+	os, err := c.JS.ObjectStore(ctx, SavepointBucket)
+	if errors.Is(err, jsapi.ErrBucketNotFound) && !create {
+		return nil, nil
+	}
+	if errors.Is(err, jsapi.ErrBucketNotFound) {
+		os, err = c.JS.CreateObjectStore(ctx, jsapi.ObjectStoreConfig{Bucket: SavepointBucket,
+			Description: "flowrun: operator state of jobs stopped gracefully"})
+		if errors.Is(err, jsapi.ErrBucketExists) {
+			os, err = c.JS.ObjectStore(ctx, SavepointBucket)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: savepoints: %w", err)
+	}
+	return &Savepoints{os: os}, nil
+}
+
+// Load returns the savepoint of job, or ok false when there is none.
+func (s *Savepoints) Load(ctx context.Context, job string) (states map[string][]byte, ok bool, err error) {
+	b, err := s.os.GetBytes(ctx, job)
+	if errors.Is(err, jsapi.ErrObjectNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("jetstream: savepoint of %s: %w", job, err)
+	}
+	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&states); err != nil {
+		return nil, false, fmt.Errorf("jetstream: savepoint of %s is damaged: %w", job, err)
+	}
+	return states, true, nil
+}
+
+// Save replaces the savepoint of job.
+func (s *Savepoints) Save(ctx context.Context, job string, states map[string][]byte) error {
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(states); err != nil {
+		return err
+	}
+	if _, err := s.os.PutBytes(ctx, job, buf.Bytes()); err != nil {
+		return fmt.Errorf("jetstream: save savepoint of %s: %w", job, err)
+	}
+	return nil
+}
+
+// Delete removes the savepoint of job (none is no error).
+func (s *Savepoints) Delete(ctx context.Context, job string) error {
+	if err := s.os.Delete(ctx, job); err != nil && !errors.Is(err, jsapi.ErrObjectNotFound) {
+		return fmt.Errorf("jetstream: delete savepoint of %s: %w", job, err)
+	}
+	return nil
+}
