@@ -37,27 +37,36 @@ func (f *regFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.store, "store", fjs.DefaultStoreDir, "state directory of the embedded JetStream server (ignored with --nats)")
 }
 
-// openRegistry connects to JetStream (starting the embedded server when
-// --nats is not given) and opens the registry. close releases both.
-func (f *regFlags) openRegistry(ctx context.Context, listen string, log *slog.Logger) (reg *registry.Registry, conn *fjs.Conn, closeFn func(), err error) {
+// connect connects to JetStream, starting the embedded server (with the
+// store locked) when --nats is not given. closeFn releases both.
+func (f *regFlags) connect(ctx context.Context, listen, name string, log *slog.Logger) (conn *fjs.Conn, closeFn func(), err error) {
 	unlock := func() {}
 	if f.nats == "" {
 		if unlock, err = lockStore(f.store, listen); err != nil {
-			return nil, nil, nil, err
+			return nil, nil, err
 		}
 	}
-	conn, err = fjs.Connect(ctx, fjs.Options{URL: f.nats, StoreDir: f.store, Listen: listen, Name: "flowrun-models", Logger: log})
+	conn, err = fjs.Connect(ctx, fjs.Options{URL: f.nats, StoreDir: f.store, Listen: listen, Name: name, Logger: log})
 	if err != nil {
 		unlock()
-		return nil, nil, nil, userError{fmt.Errorf("connect to JetStream: %w", err)}
+		return nil, nil, userError{fmt.Errorf("connect to JetStream: %w", err)}
+	}
+	return conn, func() { conn.Close(); unlock() }, nil
+}
+
+// openRegistry connects to JetStream (starting the embedded server when
+// --nats is not given) and opens the registry. close releases both.
+func (f *regFlags) openRegistry(ctx context.Context, listen string, log *slog.Logger) (reg *registry.Registry, conn *fjs.Conn, closeFn func(), err error) {
+	conn, closeConn, err := f.connect(ctx, listen, "flowrun-models", log)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	reg, err = registry.Open(ctx, conn.JS, registry.WithLogger(log))
 	if err != nil {
-		conn.Close()
-		unlock()
+		closeConn()
 		return nil, nil, nil, err
 	}
-	return reg, conn, func() { reg.Close(); conn.Close(); unlock() }, nil
+	return reg, conn, func() { reg.Close(); closeConn() }, nil
 }
 
 // lockStore takes an exclusive lock on the embedded server's store

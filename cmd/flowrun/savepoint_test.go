@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/flowrun/flowrun/executor/jetstream"
 )
 
 // A live run stopped gracefully saves its operators' state; the next run
@@ -75,6 +77,12 @@ FROM orders GROUP BY customer, TUMBLE(ts, INTERVAL 1 MINUTE)`)
 		t.Fatalf("run 1 emitted %d rows, want the %d of the first window", len(rows1), firstWindow)
 	}
 
+	// The savepoint is listed.
+	list, err := flowrunCLI(t, "savepoints", "list", "--store", store, "-o", "json")
+	if err != nil || !strings.Contains(list, `"job": "windows"`) {
+		t.Fatalf("savepoints list after run 1: %v\n%s", err, list)
+	}
+
 	// Run 2, bounded, over the second half: restores the open window.
 	out2 := filepath.Join(dir, "out2.jsonl")
 	f2 := runFlags{store: store, quiet: true, createStream: true, bounded: true, inputs: []string{"orders=" + second}, outputs: []string{"out=" + out2}}
@@ -88,8 +96,14 @@ FROM orders GROUP BY customer, TUMBLE(ts, INTERVAL 1 MINUTE)`)
 		t.Fatalf("runs 1 and 2 emitted %d rows, the oracle %d; first differences:\n%s", len(got), len(wantRows), firstDiff(got, wantRows))
 	}
 
-	// The savepoint was consumed: a third run starts empty and, with no
-	// new input, emits nothing.
+	// The savepoint was consumed: none is listed, dropping it is an error,
+	// and a third run starts empty and, with no new input, emits nothing.
+	if list, err := flowrunCLI(t, "savepoints", "list", "--store", store); err != nil || strings.Contains(list, "windows") {
+		t.Fatalf("savepoints list after run 2: %v\n%s", err, list)
+	}
+	if out, err := flowrunCLI(t, "savepoints", "drop", "windows", "--store", store); err == nil {
+		t.Fatalf("savepoints drop of a consumed savepoint succeeded: %s", out)
+	}
 	out3 := filepath.Join(dir, "out3.jsonl")
 	f3 := runFlags{store: store, quiet: true, createStream: true, bounded: true, outputs: []string{"out=" + out3}}
 	if err := runJob(t.Context(), job, &f3, &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
@@ -115,4 +129,30 @@ func firstDiff(got, want []string) string {
 		}
 	}
 	return b.String()
+}
+
+// savepoints drop removes a stored savepoint; list shows it before.
+func TestSavepointsDrop(t *testing.T) {
+	store := t.TempDir()
+	c, err := jetstream.Connect(t.Context(), jetstream.Options{StoreDir: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := c.Savepoints(t.Context(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sp.Save(t.Context(), "job-a", map[string][]byte{"1/fp/1/0": []byte("state")}); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	if out, err := flowrunCLI(t, "savepoints", "list", "--store", store); err != nil || !strings.Contains(out, "job-a") {
+		t.Fatalf("list: %v\n%s", err, out)
+	}
+	if out, err := flowrunCLI(t, "savepoints", "drop", "job-a", "--store", store); err != nil || !strings.Contains(out, "dropped the savepoint of job-a") {
+		t.Fatalf("drop: %v\n%s", err, out)
+	}
+	if out, err := flowrunCLI(t, "savepoints", "list", "--store", store); err != nil || strings.Contains(out, "job-a") {
+		t.Fatalf("list after drop: %v\n%s", err, out)
+	}
 }

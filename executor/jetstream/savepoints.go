@@ -6,6 +6,9 @@ import (
 	"encoding/gob"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
+	"time"
 
 	jsapi "github.com/nats-io/nats.go/jetstream"
 )
@@ -67,6 +70,30 @@ func (s *Savepoints) Save(ctx context.Context, job string, states map[string][]b
 		return fmt.Errorf("jetstream: save savepoint of %s: %w", job, err)
 	}
 	return nil
+}
+
+// SavepointInfo describes one stored savepoint.
+type SavepointInfo struct {
+	Job      string    `json:"job"`
+	Bytes    uint64    `json:"bytes"`
+	Modified time.Time `json:"modified"`
+}
+
+// List returns the stored savepoints by job name.
+func (s *Savepoints) List(ctx context.Context) ([]SavepointInfo, error) {
+	objs, err := s.os.List(ctx)
+	if errors.Is(err, jsapi.ErrNoObjectsFound) {
+		return []SavepointInfo{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: list savepoints: %w", err)
+	}
+	out := make([]SavepointInfo, 0, len(objs))
+	for _, o := range objs {
+		out = append(out, SavepointInfo{Job: o.Name, Bytes: o.Size, Modified: o.ModTime})
+	}
+	slices.SortFunc(out, func(a, b SavepointInfo) int { return strings.Compare(a.Job, b.Job) })
+	return out, nil
 }
 
 // Delete removes the savepoint of job (none is no error).
