@@ -21,6 +21,7 @@ func savepointsCmd() *cobra.Command {
 windows, tables, join buffers, models) as a savepoint, which the next run of
 the job on the same store restores and deletes. These verbs show and drop
 them; "flowrun run --fresh-state" drops a job's savepoint as it starts.`,
+		Example: "  flowrun savepoints list\n  flowrun savepoints drop fraud-detection",
 	}
 	cmd.AddCommand(savepointsListCmd(), savepointsDropCmd())
 	return cmd
