@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -27,6 +28,21 @@ them; "flowrun run --fresh-state" drops a job's savepoint as it starts.`,
 	return cmd
 }
 
+// openSavepoints connects to the store and opens its savepoints (nil when
+// the store has none).
+func (f *regFlags) openSavepoints(ctx context.Context) (*jetstream.Savepoints, func(), error) {
+	conn, closeFn, err := f.connect(ctx, "", "flowrun-savepoints", regLogger())
+	if err != nil {
+		return nil, nil, err
+	}
+	sp, err := conn.Savepoints(ctx, false)
+	if err != nil {
+		closeFn()
+		return nil, nil, err
+	}
+	return sp, closeFn, nil
+}
+
 func savepointsListCmd() *cobra.Command {
 	var rf regFlags
 	var of outputFlag
@@ -40,15 +56,11 @@ func savepointsListCmd() *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			conn, closeFn, err := rf.connect(ctx, "", "flowrun-savepoints", regLogger())
+			sp, closeFn, err := rf.openSavepoints(ctx)
 			if err != nil {
 				return err
 			}
 			defer closeFn()
-			sp, err := conn.Savepoints(ctx, false)
-			if err != nil {
-				return err
-			}
 			list := []jetstream.SavepointInfo{}
 			if sp != nil {
 				if list, err = sp.List(ctx); err != nil {
@@ -80,15 +92,11 @@ func savepointsDropCmd() *cobra.Command {
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			conn, closeFn, err := rf.connect(ctx, "", "flowrun-savepoints", regLogger())
+			sp, closeFn, err := rf.openSavepoints(ctx)
 			if err != nil {
 				return err
 			}
 			defer closeFn()
-			sp, err := conn.Savepoints(ctx, false)
-			if err != nil {
-				return err
-			}
 			if sp == nil {
 				return userError{fmt.Errorf("no savepoint of %s: the store has none", args[0])}
 			}
