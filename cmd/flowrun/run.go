@@ -392,8 +392,9 @@ func runJob(ctx context.Context, path string, f *runFlags, stdout, stderr io.Wri
 	}
 	funcs := userFuncs(p)
 	sp, err := conn.Savepoints(ctx, f.createStream)
-	if err != nil {
-		return userError{err}
+	if err != nil { // e.g. no permission to create the bucket: run without
+		log.Warn("savepoints disabled: a graceful stop will not keep operator state", "err", err)
+		sp = nil
 	}
 	if f.freshState && sp != nil {
 		if err := sp.Delete(ctx, g.Job); err != nil {
