@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/nats-io/nats.go"
 	jsapi "github.com/nats-io/nats.go/jetstream"
@@ -220,5 +221,18 @@ func TestPublishLines(t *testing.T) {
 		if string(m.Data) != want {
 			t.Errorf("record %d is %q, want %q", seq+1, m.Data, want)
 		}
+	}
+}
+
+// A reason quoting a huge value is cut to MaxReason bytes at a character
+// boundary, saying how long it was.
+func TestClipReason(t *testing.T) {
+	if r := clipReason("short"); r != "short" {
+		t.Fatalf("short reason changed: %q", r)
+	}
+	long := strings.Repeat("é", MaxReason) // 2 bytes each
+	r := clipReason(long)
+	if !strings.HasSuffix(r, fmt.Sprintf("… (%d bytes in all)", len(long))) || !utf8.ValidString(r) || len(r) > MaxReason+40 {
+		t.Fatalf("clipped reason %d bytes, valid %v: ...%q", len(r), utf8.ValidString(r), r[max(0, len(r)-40):])
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"unicode/utf8"
 	"sync"
 
 	"github.com/nats-io/nats.go"
@@ -58,8 +59,26 @@ func NewDLQ(ctx context.Context, c *Conn, job string, create bool) (*DLQ, error)
 // serialized. Call it before the pipeline starts.
 func (d *DLQ) SetTap(f func(DeadLetter)) { d.tap = f }
 
+// MaxReason is the longest reason a dead letter carries; a longer one (a
+// reason quoting a huge value) is cut, at a character boundary, with a
+// note of its length.
+const MaxReason = 1024
+
+// clipReason cuts r to MaxReason bytes.
+func clipReason(r string) string {
+	if len(r) <= MaxReason {
+		return r
+	}
+	cut := MaxReason
+	for cut > 0 && !utf8.RuneStart(r[cut]) {
+		cut--
+	}
+	return r[:cut] + fmt.Sprintf("… (%d bytes in all)", len(r))
+}
+
 // Send publishes one dead letter asynchronously.
 func (d *DLQ) Send(ctx context.Context, dl DeadLetter) error {
+	dl.Reason = clipReason(dl.Reason)
 	m := &nats.Msg{
 		Subject: DLQSubjectPrefix + d.job + "." + dl.Stage,
 		Data:    dl.Data,
