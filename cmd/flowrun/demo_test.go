@@ -72,8 +72,13 @@ func TestDemoEndToEnd(t *testing.T) {
 	if r.scored+r.unscored != cfg.Count {
 		t.Errorf("scored %d + unscored %d, want %d", r.scored, r.unscored, cfg.Count)
 	}
-	if r.unscored > 2000 {
-		t.Errorf("%d transactions scored before the first model version; warmup is 200 labelled rows", r.unscored)
+	// How many are scored before the first model version depends on how far
+	// the replay of the transactions runs ahead of the labels, which arrive
+	// 2-10 minutes later in event time: 300 to 3,000 of 30,000 here,
+	// more when the machine is loaded. A model that never came would leave
+	// all of them unscored.
+	if r.unscored > cfg.Count/5 {
+		t.Errorf("%d of %d transactions scored before the first model version; warmup is 200 labelled rows", r.unscored, cfg.Count)
 	}
 	// The online model must be useful: fraud is ~1.3% of transactions.
 	// (30k transactions: AUC about 0.99, recall about 0.86.)
