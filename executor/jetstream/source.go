@@ -209,14 +209,20 @@ func (s *Source) Run(ctx context.Context, emit func(executor.Message) error) err
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	lastData := time.Now()
-	var got []*nats.Msg
-	for {
+	refill := func() error {
 		lost, err := pl.refill()
 		if err != nil {
 			return fmt.Errorf("jetstream: source %s: %w", s.op.Source, err)
 		}
 		if lost {
 			s.log.Warn("source read: no heartbeat while records are requested; pulling again", "source", s.op.Source, "after", 2*PullHeartbeat)
+		}
+		return nil
+	}
+	var got []*nats.Msg
+	for {
+		if err := refill(); err != nil {
+			return err
 		}
 		wait := time.Second
 		if s.opts.Bounded {
@@ -226,13 +232,13 @@ func (s *Source) Run(ctx context.Context, emit func(executor.Message) error) err
 			wait = min(wait, max(time.Until(lastData.Add(idleAfter)), time.Millisecond))
 		}
 		timer.Reset(wait)
-		got = got[:0]
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-pl.notify:
 		case <-timer.C:
 		}
+		var err error
 		if got, err = pl.take(got[:0]); err != nil {
 			return fmt.Errorf("jetstream: source %s: %w", s.op.Source, err)
 		}
@@ -273,8 +279,8 @@ func (s *Source) Run(ctx context.Context, emit func(executor.Message) error) err
 			}
 			clear(got[:k])
 			got = got[k:]
-			if _, err := pl.refill(); err != nil {
-				return fmt.Errorf("jetstream: source %s: %w", s.op.Source, err)
+			if err := refill(); err != nil {
+				return err
 			}
 			if s.opts.Bounded && st.lastSeq >= s.last {
 				return s.finish(ctx, emit)
