@@ -447,6 +447,9 @@ func runJob(ctx context.Context, path string, f *runFlags, stdout, stderr io.Wri
 			w = stderr
 		}
 		writeSummary(w, e.Stats(), elapsed)
+		if n := e.Restored(); n > 0 {
+			fmt.Fprintf(w, "resumed from the savepoint of the last graceful stop (%d operator states)\n", n)
+		}
 		if ms := e.MLSummary(); ms != nil {
 			ms.WriteText(w)
 		}

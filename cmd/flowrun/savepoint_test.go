@@ -86,9 +86,12 @@ FROM orders GROUP BY customer, TUMBLE(ts, INTERVAL 1 MINUTE)`)
 	// Run 2, bounded, over the second half: restores the open window.
 	out2 := filepath.Join(dir, "out2.jsonl")
 	f2 := runFlags{store: store, quiet: true, createStream: true, bounded: true, inputs: []string{"orders=" + second}, outputs: []string{"out=" + out2}}
-	var stderr2 bytes.Buffer
-	if err := runJob(t.Context(), job, &f2, &bytes.Buffer{}, &stderr2); err != nil {
+	var stdout2, stderr2 bytes.Buffer
+	if err := runJob(t.Context(), job, &f2, &stdout2, &stderr2); err != nil {
 		t.Fatalf("run 2: %v\n%s", err, stderr2.String())
+	}
+	if !strings.Contains(stdout2.String(), "resumed from the savepoint of the last graceful stop") {
+		t.Errorf("run 2's summary does not say it resumed:\n%s", stdout2.String())
 	}
 	got := append(rows1, readLines(t, out2)...)
 	slices.Sort(got)

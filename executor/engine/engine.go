@@ -78,8 +78,9 @@ type Engine struct {
 	sources []*jetstream.Source
 	log     *slog.Logger
 
-	snapMu sync.Mutex
-	snaps  map[string][]byte // operator snapshots taken at a graceful stop
+	snapMu   sync.Mutex
+	snaps    map[string][]byte // operator snapshots taken at a graceful stop
+	restored int               // operator states restored from a savepoint
 }
 
 type nodeInfo struct {

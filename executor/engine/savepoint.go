@@ -102,5 +102,10 @@ func (e *Engine) restore(ctx context.Context) error {
 		e.log.Warn("savepoint: operator states of another plan or parallelism dropped", "job", e.g.Job, "dropped", dropped)
 	}
 	e.log.Info("savepoint restored", "job", e.g.Job, "operators", len(used))
+	e.restored = len(used)
 	return sp.Delete(ctx, e.g.Job)
 }
+
+// Restored returns how many operator states the run restored from the
+// job's savepoint (0: it started empty).
+func (e *Engine) Restored() int { return e.restored }
