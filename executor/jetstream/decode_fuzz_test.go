@@ -63,4 +63,3 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
-

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"unicode/utf8"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/nats-io/nats.go"
 
