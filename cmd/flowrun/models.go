@@ -9,11 +9,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -37,21 +35,14 @@ func (f *regFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.store, "store", fjs.DefaultStoreDir, "state directory of the embedded JetStream server (ignored with --nats)")
 }
 
-// connect connects to JetStream, starting the embedded server (with the
-// store locked) when --nats is not given. closeFn releases both.
+// connect connects to JetStream, starting the embedded server (which locks
+// its store) when --nats is not given. closeFn releases both.
 func (f *regFlags) connect(ctx context.Context, listen, name string, log *slog.Logger) (conn *fjs.Conn, closeFn func(), err error) {
-	unlock := func() {}
-	if f.nats == "" {
-		if unlock, err = lockStore(f.store, listen); err != nil {
-			return nil, nil, err
-		}
-	}
 	conn, err = fjs.Connect(ctx, fjs.Options{URL: f.nats, StoreDir: f.store, Listen: listen, Name: name, Logger: log})
 	if err != nil {
-		unlock()
 		return nil, nil, userError{fmt.Errorf("connect to JetStream: %w", err)}
 	}
-	return conn, func() { conn.Close(); unlock() }, nil
+	return conn, conn.Close, nil
 }
 
 // openRegistry connects to JetStream (starting the embedded server when
@@ -67,47 +58,6 @@ func (f *regFlags) openRegistry(ctx context.Context, listen string, log *slog.Lo
 		return nil, nil, nil, err
 	}
 	return reg, conn, func() { reg.Close(); closeConn() }, nil
-}
-
-// lockStore takes an exclusive lock on the embedded server's store
-// directory: two embedded servers on one store would silently diverge (a
-// promotion made by one is never seen by the other). The lock file names
-// the holder and, when it accepts NATS clients, its URL.
-// TODO(dedup): move into executor/jetstream.StartServer so that run and
-// worker take the same lock.
-func lockStore(dir, listen string) (unlock func(), err error) {
-	if dir == "" {
-		dir = fjs.DefaultStoreDir
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, userError{fmt.Errorf("store %s: %w", dir, err)}
-	}
-	path := filepath.Join(dir, "flowrun.lock")
-	fh, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, userError{fmt.Errorf("store %s: %w", dir, err)}
-	}
-	if err := syscall.Flock(int(fh.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		holder, _ := io.ReadAll(io.LimitReader(fh, 512))
-		fh.Close()
-		msg := fmt.Sprintf("store %s is in use by another flowrun process (%s)", dir, strings.TrimSpace(string(holder)))
-		if i := bytes.Index(holder, []byte("nats=")); i >= 0 {
-			url := strings.Fields(string(holder[i+5:]))[0]
-			return nil, userError{fmt.Errorf("%s; connect to it with --nats %s", msg, url)}
-		}
-		return nil, userError{fmt.Errorf("%s; stop it, or start it with --nats-listen HOST:PORT and pass --nats nats://HOST:PORT here", msg)}
-	}
-	info := fmt.Sprintf("pid=%d", os.Getpid())
-	if listen != "" {
-		info += " nats=nats://" + listen
-	}
-	fh.Truncate(0)
-	fh.WriteAt([]byte(info+"\n"), 0)
-	return func() {
-		fh.Truncate(0)
-		syscall.Flock(int(fh.Fd()), syscall.LOCK_UN)
-		fh.Close()
-	}, nil
 }
 
 // registryError classifies registry errors for the exit status.

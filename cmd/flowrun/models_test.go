@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	fjs "github.com/flowrun/flowrun/executor/jetstream"
 	"github.com/flowrun/flowrun/ml"
 )
 
@@ -207,7 +208,7 @@ func TestServeRefusesOpenAddrWithoutToken(t *testing.T) {
 
 func TestStoreLock(t *testing.T) {
 	store := t.TempDir()
-	unlock, err := lockStore(store, "127.0.0.1:4333")
+	unlock, err := fjs.LockStore(store, "127.0.0.1:4333")
 	if err != nil {
 		t.Fatal(err)
 	}

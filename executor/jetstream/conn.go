@@ -60,7 +60,8 @@ type Conn struct {
 	Srv   *server.Server // nil for an external server
 	log   *slog.Logger
 
-	acks *acker // asynchronous publishes and their acks
+	acks   *acker // asynchronous publishes and their acks
+	unlock func() // releases the embedded server's store lock
 
 	streamMu sync.Mutex // serializes EnsureStream's read-modify-write of a stream's subjects
 }
@@ -129,9 +130,15 @@ func Connect(ctx context.Context, o Options) (*Conn, error) {
 	nopts := []nats.Option{nats.Name(name), nats.MaxReconnects(-1)}
 	var srv *server.Server
 	url := o.URL
+	unlock := func() {}
 	if url == "" {
+		var err error
+		if unlock, err = LockStore(o.StoreDir, o.Listen); err != nil {
+			return nil, err
+		}
 		s, err := StartServer(o.StoreDir, o.Listen)
 		if err != nil {
+			unlock()
 			return nil, err
 		}
 		srv = s
@@ -155,7 +162,9 @@ func Connect(ctx context.Context, o Options) (*Conn, error) {
 	if err != nil {
 		if srv != nil {
 			srv.Shutdown()
+			srv.WaitForShutdown()
 		}
+		unlock()
 		return nil, fmt.Errorf("jetstream: connect %s: %w", displayURL(url), err)
 	}
 	c, err := NewConn(nc, o.MaxPending)
@@ -163,10 +172,12 @@ func Connect(ctx context.Context, o Options) (*Conn, error) {
 		nc.Close()
 		if srv != nil {
 			srv.Shutdown()
+			srv.WaitForShutdown()
 		}
+		unlock()
 		return nil, err
 	}
-	c.Srv, c.log = srv, log
+	c.Srv, c.log, c.unlock = srv, log, unlock
 	snc, err := nats.Connect(url, append(nopts, nats.Name(name+" (consume)"))...)
 	if err != nil {
 		c.Close()
@@ -259,6 +270,10 @@ func (c *Conn) Close() {
 	if c.Srv != nil {
 		c.Srv.Shutdown()
 		c.Srv.WaitForShutdown()
+	}
+	if c.unlock != nil {
+		c.unlock()
+		c.unlock = nil
 	}
 }
 
