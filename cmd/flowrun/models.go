@@ -120,6 +120,14 @@ func parseVersion(s string) (int, error) {
 	return v, nil
 }
 
+// optVersion is parseVersion of a --version flag: "" means none (0).
+func optVersion(s string) (int, error) {
+	if s == "" {
+		return 0, nil
+	}
+	return parseVersion(s)
+}
+
 func init() {
 	register(modelsCmd)
 }
@@ -231,12 +239,9 @@ history. With --version, show one version's metadata
 			if err := of.check(); err != nil {
 				return err
 			}
-			only := 0
-			if version != "" {
-				var err error
-				if only, err = parseVersion(version); err != nil {
-					return err
-				}
+			only, err := optVersion(version)
+			if err != nil {
+				return err
 			}
 			ctx := cmd.Context()
 			reg, _, closeFn, err := rf.openRegistry(ctx, "", regLogger())
@@ -397,12 +402,9 @@ exported. The metadata (features, metrics) is shown by "models get -o json".`,
   flowrun models export fraud --version 2 -f fraud-v2.json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v := 0
-			if version != "" {
-				var err error
-				if v, err = parseVersion(version); err != nil {
-					return err
-				}
+			v, err := optVersion(version)
+			if err != nil {
+				return err
 			}
 			ctx := cmd.Context()
 			reg, _, closeFn, err := rf.openRegistry(ctx, "", regLogger())
